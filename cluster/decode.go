@@ -1,0 +1,352 @@
+package cluster
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// maxNodeVisits bounds the YAML nodes one description may expand to once
+// aliases are followed, so an alias bomb fails fast instead of eating memory.
+// A 10,000-node cluster needs about 100,000.
+const maxNodeVisits = 2_000_000
+
+// decoder walks a yaml.v3 node tree into plain structs. Walking nodes by
+// hand (instead of yaml.Unmarshal) keeps the line and column of every value,
+// catches unknown and duplicate keys, and bounds alias expansion.
+type decoder struct {
+	rep    *Report
+	pos    map[string]Pos
+	visits int
+	abort  bool // budget exhausted: stop walking
+}
+
+// field is one known key of a mapping and how to decode its value.
+type field struct {
+	key    string
+	decode func(n *yaml.Node, path string)
+}
+
+func posOf(n *yaml.Node) Pos { return Pos{Line: n.Line, Col: n.Column} }
+
+func (d *decoder) errorf(n *yaml.Node, path string, kind error, format string, args ...any) {
+	d.rep.add(Error, path, posOf(n), kind, format, args...)
+}
+
+// resolve follows aliases and charges the visit budget.
+func (d *decoder) resolve(n *yaml.Node, path string) *yaml.Node {
+	if d.abort {
+		return nil
+	}
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	d.visits++
+	if d.visits > maxNodeVisits {
+		d.abort = true
+		d.errorf(n, path, ErrTooComplex,
+			"more than %d YAML nodes after expanding aliases; remove the repeated aliases (an alias bomb?)", maxNodeVisits)
+		return nil
+	}
+	return n
+}
+
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
+}
+
+// kindName names what the user wrote, for "expected X, got Y" messages.
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	}
+	switch n.Tag {
+	case "!!int":
+		return "a number"
+	case "!!float":
+		return "a number"
+	case "!!bool":
+		return "a boolean"
+	case "!!null":
+		return "nothing"
+	case "!!str":
+		return fmt.Sprintf("the string %q", n.Value)
+	}
+	return fmt.Sprintf("a %s value", strings.TrimPrefix(n.Tag, "!!"))
+}
+
+// mapping decodes a mapping by its known fields, reporting unknown and
+// duplicate keys. It returns false when n is not a mapping.
+func (d *decoder) mapping(n *yaml.Node, path string, fields []field) bool {
+	if n = d.resolve(n, path); n == nil || isNull(n) {
+		return false
+	}
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n, path, ErrType, "expected a mapping of keys to values, got %s", kindName(n))
+		return false
+	}
+	d.pos[path] = posOf(n)
+	seen := make(map[string]bool, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k = d.resolve(k, path); k == nil {
+			return true
+		}
+		if k.Kind != yaml.ScalarNode || k.Tag == "!!null" {
+			d.errorf(k, path, ErrType, "keys must be plain words, got %s", kindName(k))
+			continue
+		}
+		if k.Value == "<<" {
+			d.errorf(k, path, ErrUnknownKey, "merge keys (<<) are not supported; write the keys out or use an alias for the whole value")
+			continue
+		}
+		sub := path + "." + k.Value
+		if seen[k.Value] {
+			d.errorf(k, sub, ErrDuplicateKey, "key %q is given twice in this mapping; keep one", k.Value)
+			continue
+		}
+		seen[k.Value] = true
+		f := findField(fields, k.Value)
+		if f == nil {
+			d.errorf(k, sub, ErrUnknownKey, "unknown key %q%s", k.Value, suggestKey(k.Value, fields))
+			continue
+		}
+		d.pos[sub] = posOf(v)
+		f.decode(v, sub)
+	}
+	return true
+}
+
+func findField(fields []field, key string) *field {
+	for i := range fields {
+		if fields[i].key == key {
+			return &fields[i]
+		}
+	}
+	return nil
+}
+
+func suggestKey(key string, fields []field) string {
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f.key
+	}
+	return suggest(key, names)
+}
+
+// scalar resolves n and checks it is a scalar of one of the tags.
+func (d *decoder) scalar(n *yaml.Node, path, want string, tags ...string) *yaml.Node {
+	if n = d.resolve(n, path); n == nil || isNull(n) {
+		return nil
+	}
+	if n.Kind == yaml.ScalarNode {
+		for _, t := range tags {
+			if n.Tag == t {
+				return n
+			}
+		}
+	}
+	hint := ""
+	if n.Kind == yaml.ScalarNode && want == "a string" {
+		hint = "; put it in quotes"
+	}
+	d.errorf(n, path, ErrType, "expected %s, got %s%s", want, kindName(n), hint)
+	return nil
+}
+
+func (d *decoder) str(dst *string) func(*yaml.Node, string) {
+	return func(n *yaml.Node, path string) {
+		if n = d.scalar(n, path, "a string", "!!str"); n != nil {
+			*dst = n.Value
+		}
+	}
+}
+
+func (d *decoder) integer(dst *int) func(*yaml.Node, string) {
+	return func(n *yaml.Node, path string) {
+		if n = d.scalar(n, path, "a whole number", "!!int"); n == nil {
+			return
+		}
+		v, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64)
+		if err != nil || v > math.MaxInt32 || v < math.MinInt32 {
+			d.errorf(n, path, ErrOutOfRange, "%s is not a usable whole number", n.Value)
+			return
+		}
+		*dst = int(v)
+	}
+}
+
+func (d *decoder) boolean(dst *bool) func(*yaml.Node, string) {
+	return func(n *yaml.Node, path string) {
+		if n = d.scalar(n, path, "true or false", "!!bool"); n == nil {
+			return
+		}
+		v, err := strconv.ParseBool(strings.ToLower(n.Value))
+		if err != nil {
+			d.errorf(n, path, ErrType, "expected true or false, got %q", n.Value)
+			return
+		}
+		*dst = v
+	}
+}
+
+// list decodes a sequence, calling item for each element.
+func (d *decoder) list(n *yaml.Node, path string, item func(n *yaml.Node, path string)) {
+	if n = d.resolve(n, path); n == nil || isNull(n) {
+		return
+	}
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n, path, ErrType, "expected a list, got %s; write [a, b] or one '- item' a line", kindName(n))
+		return
+	}
+	for i, e := range n.Content {
+		if d.abort {
+			return
+		}
+		sub := fmt.Sprintf("%s[%d]", path, i)
+		d.pos[sub] = posOf(e)
+		item(e, sub)
+	}
+}
+
+func (d *decoder) strList(dst *[]string) func(*yaml.Node, string) {
+	return func(n *yaml.Node, path string) {
+		d.list(n, path, func(e *yaml.Node, sub string) {
+			var s string
+			d.str(&s)(e, sub)
+			*dst = append(*dst, s)
+		})
+	}
+}
+
+func (d *decoder) addr(dst *netip.Addr) func(*yaml.Node, string) {
+	return func(n *yaml.Node, path string) {
+		if n = d.scalar(n, path, "an IP address", "!!str"); n == nil {
+			return
+		}
+		a, err := netip.ParseAddr(n.Value)
+		if err != nil || a.Zone() != "" {
+			d.errorf(n, path, ErrInvalidValue,
+				"%q is not an IP address; write an IPv4 address such as 192.168.101.111 or an IPv6 address such as fd00::11", n.Value)
+			return
+		}
+		*dst = a.Unmap()
+	}
+}
+
+func (d *decoder) addrList(dst *[]netip.Addr) func(*yaml.Node, string) {
+	return func(n *yaml.Node, path string) {
+		d.list(n, path, func(e *yaml.Node, sub string) {
+			var a netip.Addr
+			d.addr(&a)(e, sub)
+			if a.IsValid() {
+				*dst = append(*dst, a)
+			}
+		})
+	}
+}
+
+func (d *decoder) duration(dst *time.Duration) func(*yaml.Node, string) {
+	return func(n *yaml.Node, path string) {
+		if n = d.scalar(n, path, "a duration such as 20s", "!!str"); n == nil {
+			return
+		}
+		v, err := time.ParseDuration(n.Value)
+		if err != nil || v <= 0 || v%time.Second != 0 {
+			d.errorf(n, path, ErrInvalidValue, "%q is not a duration in whole seconds; write e.g. 20s or 2m", n.Value)
+			return
+		}
+		*dst = v
+	}
+}
+
+// The schema: one function a mapping, so the keys of each level read as
+// a table.
+
+func (d *decoder) cluster(n *yaml.Node, c *Cluster) bool {
+	return d.mapping(n, "$", []field{
+		{"version", d.integer(&c.Version)},
+		{"cluster", d.str(&c.Name)},
+		{"profile", d.str(&c.Profile)},
+		{"install_packages", d.boolean(&c.InstallPackages)},
+		{"ssh_authorized_keys", d.strList(&c.SSHAuthorizedKeys)},
+		{"network", func(n *yaml.Node, path string) {
+			var nw Network
+			if d.mapping(n, path, d.network(&nw)) {
+				c.Network = &nw
+			}
+		}},
+		{"etcd", func(n *yaml.Node, path string) { d.mapping(n, path, d.etcd(&c.Etcd)) }},
+		{"docker", func(n *yaml.Node, path string) { d.mapping(n, path, d.docker(&c.Docker)) }},
+		{"swarm", func(n *yaml.Node, path string) { d.mapping(n, path, d.swarm(&c.Swarm)) }},
+		{"nodes", func(n *yaml.Node, path string) {
+			d.list(n, path, func(e *yaml.Node, sub string) {
+				var node Node
+				if d.mapping(e, sub, d.node(&node)) {
+					c.Nodes = append(c.Nodes, node)
+				} else if !d.abort && isNull(e) {
+					d.errorf(e, sub, ErrRequired, "empty node; give at least name, ip and roles")
+				}
+			})
+		}},
+	})
+}
+
+func (d *decoder) network(nw *Network) []field {
+	return []field{
+		{"prefix", d.integer(&nw.Prefix)},
+		{"gateway", d.addr(&nw.Gateway)},
+		{"dns", d.addrList(&nw.DNS)},
+		{"interface", d.str(&nw.Interface)},
+	}
+}
+
+func (d *decoder) etcd(e *Etcd) []field {
+	return []field{
+		{"discovery", d.str(&e.Discovery)},
+		{"token", d.str(&e.Token)},
+		{"url", d.str(&e.URL)},
+		{"srv", d.str(&e.SRV)},
+		{"client_port", d.integer(&e.ClientPort)},
+		{"peer_port", d.integer(&e.PeerPort)},
+		{"data_dir", d.str(&e.DataDir)},
+	}
+}
+
+func (d *decoder) docker(k *Docker) []field {
+	return []field{
+		{"port", d.integer(&k.Port)},
+		{"bind", d.str(&k.Bind)},
+		{"activation", d.str(&k.Activation)},
+	}
+}
+
+func (d *decoder) swarm(s *Swarm) []field {
+	return []field{
+		{"image", d.str(&s.Image)},
+		{"image_archive", d.str(&s.ImageArchive)},
+		{"path", d.str(&s.Path)},
+		{"heartbeat", d.duration(&s.Heartbeat)},
+		{"ttl", d.duration(&s.TTL)},
+		{"manager", func(n *yaml.Node, path string) {
+			d.mapping(n, path, []field{{"port", d.integer(&s.Manager.Port)}})
+		}},
+	}
+}
+
+func (d *decoder) node(nd *Node) []field {
+	return []field{
+		{"name", d.str(&nd.Name)},
+		{"ip", d.addr(&nd.IP)},
+		{"roles", d.strList(&nd.Roles)},
+		{"profile", d.str(&nd.Profile)},
+	}
+}

@@ -1,0 +1,62 @@
+package cluster
+
+import "fmt"
+
+// given reports whether the description wrote a value at path.
+func (c *Cluster) given(path string) bool {
+	_, ok := c.pos[path]
+	return ok
+}
+
+// applyDefaults fills in what the description left out, so the renderer
+// never needs to know a default.
+func (c *Cluster) applyDefaults() {
+	if c.Profile == "" {
+		c.Profile = DefaultProfile
+	}
+	if !c.given("$.install_packages") {
+		c.InstallPackages = true
+	}
+	if c.Network != nil && c.Network.Interface == "" {
+		c.Network.Interface = DefaultInterface
+	}
+	e := &c.Etcd
+	if e.Discovery == "" {
+		e.Discovery = DiscoveryStatic
+	}
+	if e.Token == "" && e.Discovery == DiscoveryStatic {
+		e.Token = fmt.Sprintf("%s-etcd", c.Name)
+	}
+	e.ClientPort = orDefault(e.ClientPort, "$.etcd.client_port", c, DefaultClientPort)
+	e.PeerPort = orDefault(e.PeerPort, "$.etcd.peer_port", c, DefaultPeerPort)
+	k := &c.Docker
+	k.Port = orDefault(k.Port, "$.docker.port", c, DefaultDockerPort)
+	if k.Bind == "" {
+		k.Bind = BindNode
+	}
+	if k.Activation == "" {
+		k.Activation = ActivationDropin
+	}
+	s := &c.Swarm
+	if s.Image == "" {
+		s.Image = DefaultSwarmImage
+	}
+	if s.Path == "" {
+		s.Path = DefaultSwarmPath
+	}
+	s.Manager.Port = orDefault(s.Manager.Port, "$.swarm.manager.port", c, DefaultManagerPort)
+	for i := range c.Nodes {
+		if c.Nodes[i].Profile == "" {
+			c.Nodes[i].Profile = c.Profile
+		}
+	}
+}
+
+// orDefault keeps a written value (even 0, which validation then rejects)
+// and defaults an absent one.
+func orDefault(v int, path string, c *Cluster, def int) int {
+	if c.given(path) {
+		return v
+	}
+	return def
+}

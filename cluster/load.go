@@ -1,0 +1,140 @@
+package cluster
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+
+	"gopkg.in/yaml.v3"
+)
+
+// MaxInputSize bounds a description; a 10,000-node cluster is about 1 MiB.
+const MaxInputSize = 16 << 20
+
+// LoadFile reads and loads a description file.
+func LoadFile(path string) (*Cluster, *Report, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	return LoadReader(path, f)
+}
+
+// LoadReader reads a description from r; name is used in messages.
+// Reading stops just past MaxInputSize, which Load then reports.
+func LoadReader(name string, r io.Reader) (*Cluster, *Report, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxInputSize+1))
+	if err != nil {
+		return nil, nil, err
+	}
+	c, rep := Load(name, data)
+	return c, rep, nil
+}
+
+// Load decodes, defaults and validates one description. The report holds
+// every finding; the cluster is complete only when the report has no error.
+func Load(file string, data []byte) (c *Cluster, rep *Report) {
+	rep = &Report{File: file}
+	c = &Cluster{File: file, pos: map[string]Pos{"$": {1, 1}}}
+	defer func() {
+		// yaml.v3 is mature, but no input may crash the tool: a panic in a
+		// parser is reported as a syntax error, never passed on.
+		if r := recover(); r != nil {
+			rep.add(Error, "", Pos{1, 1}, ErrSyntax, "the YAML parser failed on this input (%v); check the file's syntax", r)
+		}
+		rep.sort()
+	}()
+	root, ok := parse(data, rep)
+	if !ok {
+		return c, rep
+	}
+	d := &decoder{rep: rep, pos: c.pos}
+	d.cluster(root, c)
+	if d.abort || rep.IsFatal(false) {
+		// Validation on half-decoded values would only add noise.
+		return c, rep
+	}
+	c.applyDefaults()
+	c.validate(rep)
+	return c, rep
+}
+
+// parse returns the root node of the only document in data.
+func parse(data []byte, rep *Report) (*yaml.Node, bool) {
+	if len(data) > MaxInputSize {
+		rep.add(Error, "", Pos{1, 1}, ErrTooLarge, "the file is larger than %d MiB; a description this large is a mistake (split the file or remove generated content)", MaxInputSize>>20)
+		return nil, false
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		rep.add(Error, "", Pos{1, 1}, ErrEmpty, "the file is empty; start from `swarmboot init`")
+		return nil, false
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			rep.add(Error, "", Pos{1, 1}, ErrEmpty, "the file holds only comments; start from `swarmboot init`")
+		} else {
+			syntaxError(data, err, rep)
+		}
+		return nil, false
+	}
+	var next yaml.Node
+	switch err := dec.Decode(&next); {
+	case err == nil:
+		rep.add(Error, "", Pos{next.Line, next.Column}, ErrMultiDoc,
+			"a second YAML document starts here; a description is one document: remove the '---' and what follows, or put it in its own file")
+		return nil, false
+	case !errors.Is(err, io.EOF):
+		syntaxError(data, err, rep)
+		return nil, false
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	if isNull(root) {
+		rep.add(Error, "", Pos{1, 1}, ErrEmpty, "the document is empty; start from `swarmboot init`")
+		return nil, false
+	}
+	return root, true
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// syntaxError reports a yaml.v3 error. Its messages carry a line but no
+// column, so the column is that of the line's first non-blank character.
+func syntaxError(data []byte, err error, rep *Report) {
+	msg := err.Error()
+	line := 1
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	}
+	rep.add(Error, "", Pos{line, firstColumn(data, line)}, ErrSyntax,
+		"%s (YAML syntax; check indentation, colons and quotes around this line)", trimYAMLPrefix(msg))
+}
+
+func trimYAMLPrefix(s string) string {
+	if len(s) > 6 && s[:6] == "yaml: " {
+		return s[6:]
+	}
+	return s
+}
+
+func firstColumn(data []byte, line int) int {
+	lines := bytes.Split(data, []byte("\n"))
+	if line < 1 || line > len(lines) {
+		return 1
+	}
+	l := lines[line-1]
+	return len(l) - len(bytes.TrimLeft(l, " \t")) + 1
+}
+
+// String renders a Pos as line:col.
+func (p Pos) String() string { return fmt.Sprintf("%d:%d", p.Line, p.Col) }

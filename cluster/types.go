@@ -1,0 +1,176 @@
+// Package cluster is the cluster description: its types, YAML decoding
+// (every value keeps its line and column), defaults and validation.
+package cluster
+
+import (
+	"net/netip"
+	"time"
+)
+
+// The roles a node can carry.
+const (
+	RoleEtcd    = "etcd"    // an etcd member
+	RoleDocker  = "docker"  // a Docker engine on TCP, joined to the swarm
+	RoleManager = "manager" // runs the classic Swarm manager
+)
+
+// Roles lists the known roles.
+var Roles = []string{RoleEtcd, RoleDocker, RoleManager}
+
+// Discovery modes of the etcd cluster.
+const (
+	DiscoveryStatic = "static" // ETCD_INITIAL_CLUSTER lists every member
+	DiscoveryURL    = "url"    // a discovery service URL (ETCD_DISCOVERY)
+	DiscoverySRV    = "srv"    // DNS SRV records (ETCD_DISCOVERY_SRV)
+)
+
+// Engine bind modes.
+const (
+	BindNode = "node"    // the node's own IP
+	BindAll  = "0.0.0.0" // every IPv4 address
+	BindAll6 = "::"      // every address
+)
+
+// Ways to open the engine's TCP port.
+const (
+	ActivationDropin = "drop-in" // a docker.service drop-in adds -H tcp://
+	ActivationSocket = "socket"  // a docker-tcp.socket unit (socket-activated docker)
+)
+
+// Defaults for what a description may leave out.
+const (
+	DefaultProfile     = "ubuntu"
+	DefaultClientPort  = 2379
+	DefaultPeerPort    = 2380
+	DefaultDockerPort  = 2375
+	DefaultSwarmImage  = "swarm:1.2.9"
+	DefaultSwarmPath   = "/swarm"
+	DefaultManagerPort = 8333
+	DefaultInterface   = "eth0"
+)
+
+// Cluster is one validated description. Load fills in defaults, so every
+// field below holds the value to render.
+type Cluster struct {
+	File    string // the file it came from, for messages
+	Version int
+	Name    string
+	Profile string
+	// InstallPackages: cloud-config installs etcd and Docker packages at boot.
+	InstallPackages   bool
+	SSHAuthorizedKeys []string
+	Network           *Network // nil: addressing is left to DHCP / the cloud
+	Etcd              Etcd
+	Docker            Docker
+	Swarm             Swarm
+	Nodes             []Node
+
+	pos map[string]Pos // where each value stood, by path
+}
+
+// Network is static addressing shared by every node.
+type Network struct {
+	Prefix    int
+	Gateway   netip.Addr // invalid when not given
+	DNS       []netip.Addr
+	Interface string
+}
+
+// Etcd is the etcd cluster's bootstrap.
+type Etcd struct {
+	Discovery  string
+	Token      string // initial cluster token (static)
+	URL        string // discovery URL (url)
+	SRV        string // discovery domain (srv)
+	ClientPort int
+	PeerPort   int
+	DataDir    string // empty: the profile's per-member default
+}
+
+// Docker is how every Docker host exposes its engine.
+type Docker struct {
+	Port       int
+	Bind       string
+	Activation string
+}
+
+// Swarm is the classic Swarm join agents and manager.
+type Swarm struct {
+	Image        string
+	ImageArchive string        // on the node; loaded when the image is missing
+	Path         string        // key prefix in etcd
+	Heartbeat    time.Duration // 0: swarm's own default
+	TTL          time.Duration // 0: swarm's own default
+	Manager      Manager
+}
+
+// Manager is the swarm manager's endpoint.
+type Manager struct {
+	Port int
+}
+
+// Node is one machine.
+type Node struct {
+	Name    string
+	IP      netip.Addr
+	Roles   []string
+	Profile string // resolved: the node's own or the cluster's
+}
+
+// Has reports whether the node carries the role.
+func (n *Node) Has(role string) bool {
+	for _, r := range n.Roles {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+// Members returns the etcd members, in description order.
+func (c *Cluster) Members() []*Node { return c.withRole(RoleEtcd) }
+
+// DockerHosts returns the nodes whose engine joins the swarm.
+func (c *Cluster) DockerHosts() []*Node { return c.withRole(RoleDocker) }
+
+// Manager returns the manager node, or nil.
+func (c *Cluster) Manager() *Node {
+	if m := c.withRole(RoleManager); len(m) > 0 {
+		return m[0]
+	}
+	return nil
+}
+
+func (c *Cluster) withRole(role string) []*Node {
+	var out []*Node
+	for i := range c.Nodes {
+		if c.Nodes[i].Has(role) {
+			out = append(out, &c.Nodes[i])
+		}
+	}
+	return out
+}
+
+// Pos returns where the value at path stood in the description (the
+// nearest enclosing value that was written, if that one was defaulted).
+func (c *Cluster) Pos(path string) Pos {
+	for {
+		if p, ok := c.pos[path]; ok {
+			return p
+		}
+		i := lastSep(path)
+		if i <= 0 {
+			return c.pos["$"]
+		}
+		path = path[:i]
+	}
+}
+
+func lastSep(path string) int {
+	for i := len(path) - 1; i > 0; i-- {
+		if path[i] == '.' || path[i] == '[' {
+			return i
+		}
+	}
+	return -1
+}

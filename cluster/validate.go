@@ -1,0 +1,371 @@
+package cluster
+
+import (
+	"fmt"
+	"net/netip"
+	"net/url"
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/swarmboot/swarmboot/profiles"
+)
+
+// validator reports findings at the position of the value they concern.
+type validator struct {
+	c   *Cluster
+	rep *Report
+}
+
+func (v validator) errorf(path string, kind error, format string, args ...any) {
+	v.rep.add(Error, path, v.c.Pos(path), kind, format, args...)
+}
+
+func (v validator) warnf(path string, kind error, format string, args ...any) {
+	v.rep.add(Warning, path, v.c.Pos(path), kind, format, args...)
+}
+
+// validate checks every rule that needs the whole, defaulted description.
+func (c *Cluster) validate(rep *Report) {
+	v := validator{c, rep}
+	c.validateHeader(v)
+	if c.Network != nil {
+		c.Network.validate(v)
+	}
+	c.Etcd.validate(v)
+	c.Docker.validate(v)
+	c.Swarm.validate(v)
+	c.validateNodes(v)
+	c.validateTopology(v)
+}
+
+// hostnameLabel is an RFC 1123 label in lower case: it names files,
+// directories, etcd members and hosts, so it has to be all of those.
+var hostnameLabel = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+func (c *Cluster) validateHeader(v validator) {
+	switch {
+	case !c.given("$.version"):
+		v.errorf("$", ErrRequired, "the description has no version; add `version: 1` at the top")
+	case c.Version != 1:
+		v.errorf("$.version", ErrVersion, "version %d is not supported; this swarmboot reads version 1", c.Version)
+	}
+	switch {
+	case c.Name == "":
+		v.errorf("$", ErrRequired, "the cluster has no name; add e.g. `cluster: demo` (it prefixes tokens and instance IDs)")
+	case !hostnameLabel.MatchString(c.Name):
+		v.errorf("$.cluster", ErrInvalidValue, "cluster name %q must be lower-case letters, digits and '-', at most 63, not starting or ending with '-'", c.Name)
+	}
+	if _, ok := profiles.Lookup(c.Profile); !ok {
+		v.errorf("$.profile", ErrUnknownValue, "unknown profile %q%s", c.Profile, suggest(c.Profile, profiles.Names()))
+	}
+	for i, k := range c.SSHAuthorizedKeys {
+		p := fmt.Sprintf("$.ssh_authorized_keys[%d]", i)
+		f := strings.Fields(k)
+		if len(f) < 2 || !validKeyType(f[0]) || strings.ContainsAny(k, "\n\r") {
+			v.errorf(p, ErrInvalidValue, "not an SSH public key; paste one line of ~/.ssh/id_*.pub, e.g. \"ssh-ed25519 AAAA... you@host\"")
+		}
+	}
+}
+
+func validKeyType(t string) bool {
+	for _, prefix := range []string{"ssh-", "ecdsa-sha2-", "sk-ssh-", "sk-ecdsa-"} {
+		if strings.HasPrefix(t, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+var ifaceName = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,15}$`)
+
+func (n *Network) validate(v validator) {
+	if !v.c.given("$.network.prefix") {
+		v.errorf("$.network", ErrRequired, "static network needs a prefix length, e.g. `prefix: 24`; or remove `network:` to leave addressing to DHCP")
+	} else if n.Prefix < 1 || n.Prefix > 128 {
+		v.errorf("$.network.prefix", ErrOutOfRange, "prefix %d is out of range; use 1-32 for IPv4 or 1-128 for IPv6", n.Prefix)
+	}
+	if !ifaceName.MatchString(n.Interface) {
+		v.errorf("$.network.interface", ErrInvalidValue, "%q is not an interface name (1-15 letters, digits, '-', '_', '.')", n.Interface)
+	}
+}
+
+var discoveryModes = []string{DiscoveryStatic, DiscoveryURL, DiscoverySRV}
+
+func (e *Etcd) validate(v validator) {
+	switch e.Discovery {
+	case DiscoveryStatic:
+		for _, k := range []string{"url", "srv"} {
+			if v.c.given("$.etcd." + k) {
+				v.errorf("$.etcd."+k, ErrNotApplicable, "%s is only read with `discovery: %s`; remove it or change discovery", k, k)
+			}
+		}
+	case DiscoveryURL:
+		u, err := url.Parse(e.URL)
+		switch {
+		case e.URL == "":
+			v.errorf("$.etcd", ErrRequired, "`discovery: url` needs `url:`, the discovery service URL (e.g. https://discovery.etcd.io/TOKEN)")
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			v.errorf("$.etcd.url", ErrInvalidValue, "%q is not an http(s) URL", e.URL)
+		}
+	case DiscoverySRV:
+		if e.SRV == "" {
+			v.errorf("$.etcd", ErrRequired, "`discovery: srv` needs `srv:`, the domain holding the _etcd-server._tcp SRV records")
+		} else if !validDomain(e.SRV) {
+			v.errorf("$.etcd.srv", ErrInvalidValue, "%q is not a DNS domain name", e.SRV)
+		}
+	default:
+		v.errorf("$.etcd.discovery", ErrUnknownValue, "unknown discovery %q%s", e.Discovery, suggest(e.Discovery, discoveryModes))
+	}
+	if e.Discovery != DiscoveryStatic && v.c.given("$.etcd.token") {
+		v.errorf("$.etcd.token", ErrNotApplicable, "token is only read with `discovery: static`; the discovery service or DNS names the cluster")
+	}
+	if strings.ContainsAny(e.Token, " \t\n\"'\\$") {
+		v.errorf("$.etcd.token", ErrInvalidValue, "the token may not contain spaces, quotes, '\\' or '$'")
+	}
+	validPort(v, "$.etcd.client_port", e.ClientPort)
+	validPort(v, "$.etcd.peer_port", e.PeerPort)
+	if e.DataDir != "" {
+		validAbsPath(v, "$.etcd.data_dir", e.DataDir)
+	}
+}
+
+func validDomain(s string) bool {
+	s = strings.TrimSuffix(s, ".")
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for _, l := range strings.Split(s, ".") {
+		if !hostnameLabel.MatchString(strings.ToLower(l)) {
+			return false
+		}
+	}
+	return true
+}
+
+func validPort(v validator, path string, port int) {
+	if port < 1 || port > 65535 {
+		v.errorf(path, ErrOutOfRange, "port %d is out of range; use 1-65535", port)
+	}
+}
+
+// safePath: absolute, clean, and free of characters that would need
+// quoting in a unit file or shell line.
+var safePath = regexp.MustCompile(`^/[A-Za-z0-9._+@/-]*$`)
+
+func validAbsPath(v validator, p, value string) {
+	if !safePath.MatchString(value) || path.Clean(value) != value {
+		v.errorf(p, ErrInvalidValue, "%q must be a clean absolute path of letters, digits and ._+@/-", value)
+	}
+}
+
+var bindModes = []string{BindNode, BindAll, BindAll6}
+var activations = []string{ActivationDropin, ActivationSocket}
+
+func (k *Docker) validate(v validator) {
+	validPort(v, "$.docker.port", k.Port)
+	if !contains(bindModes, k.Bind) {
+		v.errorf("$.docker.bind", ErrUnknownValue, "unknown bind %q%s", k.Bind, suggest(k.Bind, bindModes))
+	}
+	if !contains(activations, k.Activation) {
+		v.errorf("$.docker.activation", ErrUnknownValue, "unknown activation %q%s", k.Activation, suggest(k.Activation, activations))
+	}
+	if k.Bind != BindNode {
+		v.warnf("$.docker.bind", WarnInsecureBind,
+			"the engine listens on %s without TLS: anyone who reaches any address of the host controls it; prefer `bind: node` and a firewall",
+			netip.AddrPortFrom(netip.MustParseAddr(k.Bind), uint16(k.Port)))
+	}
+}
+
+// imageRef is a loose Docker image reference: [registry/]name[:tag][@digest].
+var imageRef = regexp.MustCompile(`^[a-z0-9]+([._/:-][a-zA-Z0-9]+)*(@sha256:[a-f0-9]{64})?$`)
+var etcdPath = regexp.MustCompile(`^(/[A-Za-z0-9._-]+)+$`)
+
+func (s *Swarm) validate(v validator) {
+	if !imageRef.MatchString(s.Image) {
+		v.errorf("$.swarm.image", ErrInvalidValue, "%q is not a Docker image reference such as swarm:1.2.9", s.Image)
+	}
+	if s.ImageArchive != "" {
+		validAbsPath(v, "$.swarm.image_archive", s.ImageArchive)
+	}
+	if !etcdPath.MatchString(s.Path) {
+		v.errorf("$.swarm.path", ErrInvalidValue, "%q is not an etcd key path such as /swarm (start with '/', no trailing '/')", s.Path)
+	}
+	if s.Heartbeat > 0 && s.TTL > 0 && s.TTL <= s.Heartbeat {
+		v.errorf("$.swarm.ttl", ErrInvalidValue, "ttl (%s) must be longer than heartbeat (%s), or nodes drop out between heartbeats", s.TTL, s.Heartbeat)
+	}
+	validPort(v, "$.swarm.manager.port", s.Manager.Port)
+}
+
+func (c *Cluster) validateNodes(v validator) {
+	if len(c.Nodes) == 0 {
+		v.errorf("$", ErrRequired, "the cluster has no nodes; add a `nodes:` list")
+		return
+	}
+	names := make(map[string]int, len(c.Nodes))
+	ips := make(map[netip.Addr]int, len(c.Nodes))
+	for i := range c.Nodes {
+		n := &c.Nodes[i]
+		p := fmt.Sprintf("$.nodes[%d]", i)
+		switch {
+		case n.Name == "":
+			v.errorf(p, ErrRequired, "node has no name; add `name:` (a hostname such as docker-01)")
+		case !hostnameLabel.MatchString(n.Name):
+			v.errorf(p+".name", ErrInvalidValue, "%q is not a valid host name: use lower-case letters, digits and '-' (at most 63, not starting or ending with '-')", n.Name)
+		default:
+			if j, dup := names[n.Name]; dup {
+				v.errorf(p+".name", ErrDuplicate, "node name %q is already used by $.nodes[%d]; names must be unique", n.Name, j)
+			} else {
+				names[n.Name] = i
+			}
+		}
+		switch {
+		case !n.IP.IsValid():
+			if !c.given(p + ".ip") {
+				v.errorf(p, ErrRequired, "node has no ip; add `ip:` (its address on the cluster network)")
+			}
+		case n.IP.IsUnspecified() || n.IP.IsLoopback() || n.IP.IsMulticast():
+			v.errorf(p+".ip", ErrInvalidValue, "%s cannot be a node address (unspecified, loopback or multicast); use the address other nodes reach it on", n.IP)
+		default:
+			if j, dup := ips[n.IP]; dup {
+				v.errorf(p+".ip", ErrDuplicate, "address %s is already used by $.nodes[%d]; every node needs its own", n.IP, j)
+			} else {
+				ips[n.IP] = i
+			}
+		}
+		c.validateRoles(v, p, n)
+		if n.Profile != c.Profile {
+			if _, ok := profiles.Lookup(n.Profile); !ok {
+				v.errorf(p+".profile", ErrUnknownValue, "unknown profile %q%s", n.Profile, suggest(n.Profile, profiles.Names()))
+			}
+		}
+		c.validateNodeNetwork(v, p, n)
+		c.validateNodeProfile(v, p, n)
+	}
+}
+
+func (c *Cluster) validateRoles(v validator, p string, n *Node) {
+	if len(n.Roles) == 0 {
+		v.errorf(p, ErrRequired, "node has no roles; add `roles:` with any of %s", strings.Join(Roles, ", "))
+		return
+	}
+	seen := map[string]bool{}
+	for j, r := range n.Roles {
+		rp := fmt.Sprintf("%s.roles[%d]", p, j)
+		switch {
+		case !contains(Roles, r):
+			v.errorf(rp, ErrUnknownValue, "unknown role %q%s", r, suggest(r, Roles))
+		case seen[r]:
+			v.errorf(rp, ErrDuplicate, "role %q is listed twice", r)
+		}
+		seen[r] = true
+	}
+}
+
+func (c *Cluster) validateNodeNetwork(v validator, p string, n *Node) {
+	nw := c.Network
+	if nw == nil || !n.IP.IsValid() || nw.Prefix < 1 {
+		return
+	}
+	if n.IP.Is4() && nw.Prefix > 32 {
+		v.errorf("$.network.prefix", ErrOutOfRange, "prefix %d is too long for the IPv4 address of %s; use 1-32", nw.Prefix, n.Name)
+		return
+	}
+	if nw.Gateway.IsValid() {
+		if nw.Gateway.Is4() != n.IP.Is4() {
+			v.errorf("$.network.gateway", ErrInvalidValue, "gateway %s and %s's address %s are of different IP families", nw.Gateway, n.Name, n.IP)
+		} else if pfx, err := n.IP.Prefix(nw.Prefix); err == nil && !pfx.Contains(nw.Gateway) {
+			v.warnf("$.network.gateway", WarnGateway, "gateway %s is outside %s's subnet %s; it will not be reachable as a next hop", nw.Gateway, n.Name, pfx)
+		}
+	}
+}
+
+// validateNodeProfile checks the settings a node's target system cannot
+// honour.
+func (c *Cluster) validateNodeProfile(v validator, p string, n *Node) {
+	prof, ok := profiles.Lookup(n.Profile)
+	if !ok {
+		return
+	}
+	if c.Docker.Activation == ActivationSocket && !prof.Docker.SocketActivation && (n.Has(RoleDocker)) {
+		v.errorf("$.docker.activation", ErrNotApplicable,
+			"`activation: socket` needs a socket-activated docker.service, which profile %s (node %s) does not have; use `activation: drop-in`", prof.Name, n.Name)
+	}
+}
+
+func (c *Cluster) validateTopology(v validator) {
+	if len(c.Nodes) == 0 {
+		return
+	}
+	members := c.Members()
+	switch {
+	case len(members) == 0:
+		v.errorf("$.nodes", ErrTopology, "no node has the etcd role; swarm discovery needs an etcd cluster: give `etcd` to 1, 3 or 5 nodes")
+	case len(members)%2 == 0:
+		v.warnf("$.nodes", WarnEvenEtcd, "%d etcd members tolerate no more failures than %d; use an odd number", len(members), len(members)-1)
+	}
+	if len(c.DockerHosts()) == 0 {
+		v.errorf("$.nodes", ErrTopology, "no node has the docker role; the swarm needs at least one Docker host")
+	}
+	var managers []int
+	for i := range c.Nodes {
+		if c.Nodes[i].Has(RoleManager) {
+			managers = append(managers, i)
+		}
+	}
+	switch {
+	case len(managers) == 0:
+		v.warnf("$.nodes", WarnNoManager, "no node has the manager role; engines will register in etcd but nothing serves the swarm API (add `manager` to one node)")
+	case len(managers) > 1:
+		v.errorf(fmt.Sprintf("$.nodes[%d].roles", managers[1]), ErrTopology,
+			"%d nodes have the manager role; classic swarm HA managers are not supported yet: keep `manager` on one node", len(managers))
+	}
+	for i := range c.Nodes {
+		c.validatePorts(v, i)
+	}
+}
+
+// validatePorts finds two services of one node on one port. The manager
+// case is the seed's port conflict: its container publishes the port on
+// every address of the host, so it clashes whatever the engine's bind.
+func (c *Cluster) validatePorts(v validator, i int) {
+	n := &c.Nodes[i]
+	type service struct{ name, path string }
+	var used = map[int]service{}
+	claim := func(port int, s service) {
+		prev, taken := used[port]
+		if !taken {
+			used[port] = s
+			return
+		}
+		if s.name == "the swarm manager" {
+			v.errorf(s.path, ErrPortConflict,
+				"the manager on %s would publish port %d, which %s already uses on that host. Ways out (as in the seed): "+
+					"(1) give the manager another port, e.g. `swarm: {manager: {port: 8333}}`; "+
+					"(2) run the engine and the manager on different addresses; "+
+					"(3) put the manager role on a node without the docker role, whose engine stays local-only",
+				n.Name, port, prev.name)
+			return
+		}
+		v.errorf(s.path, ErrPortConflict, "on %s, %s and %s would both use port %d; give one of them another port", n.Name, prev.name, s.name, port)
+	}
+	if n.Has(RoleEtcd) {
+		claim(c.Etcd.ClientPort, service{"etcd's client API", "$.etcd.client_port"})
+		claim(c.Etcd.PeerPort, service{"etcd's peer API", "$.etcd.peer_port"})
+	}
+	if n.Has(RoleDocker) {
+		claim(c.Docker.Port, service{"the Docker engine", "$.docker.port"})
+	}
+	if n.Has(RoleManager) {
+		claim(c.Swarm.Manager.Port, service{"the swarm manager", "$.swarm.manager.port"})
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,151 @@
+// Package profiles describes the target systems swarmboot renders for, as
+// data: package and unit names, paths, how etcd and Docker run there, and
+// which output formats the system's boot agent reads. Everything that differs
+// between Ubuntu, Debian, Flatcar, Fedora CoreOS and legacy CoreOS lives
+// here, so the renderer stays free of per-distribution branches.
+package profiles
+
+import (
+	"sort"
+)
+
+// Format names one output format.
+type Format string
+
+// The output formats. A profile lists the ones its boot agent reads.
+const (
+	CloudConfig       Format = "cloud-config"       // cloud-init #cloud-config
+	CoreOSCloudConfig Format = "coreos-cloudconfig" // legacy coreos-cloudinit
+	Butane            Format = "butane"             // Butane YAML (human-readable Ignition)
+	Ignition          Format = "ignition"           // Ignition JSON
+)
+
+// AllFormats lists every format in a stable order.
+var AllFormats = []Format{CloudConfig, CoreOSCloudConfig, Butane, Ignition}
+
+// EtcdConfig says how a system's etcd takes its settings.
+type EtcdConfig string
+
+const (
+	// EtcdEnvFile: a distribution package whose unit reads an environment
+	// file (Debian/Ubuntu etcd-server reads /etc/default/etcd).
+	EtcdEnvFile EtcdConfig = "env-file"
+	// EtcdDropin: a unit shipped by the OS that takes ETCD_* variables from
+	// a systemd drop-in (Flatcar's etcd-member.service).
+	EtcdDropin EtcdConfig = "drop-in"
+	// EtcdContainerUnit: the OS ships no etcd; swarmboot adds a unit that
+	// runs the etcd image with an environment file (Fedora CoreOS).
+	EtcdContainerUnit EtcdConfig = "container-unit"
+	// EtcdCoreOSEtcd2: legacy coreos-cloudinit's own coreos.etcd2 section.
+	EtcdCoreOSEtcd2 EtcdConfig = "coreos-etcd2"
+)
+
+// Etcd describes how etcd runs on a system.
+type Etcd struct {
+	Config  EtcdConfig
+	Unit    string // the systemd unit that runs etcd
+	EnvFile string // EtcdEnvFile, EtcdContainerUnit: where the ETCD_* file goes
+	// DataDir is the default data directory; "%s" is replaced by the member
+	// name. A per-member directory keeps a member from reusing a default
+	// cluster that the package may have bootstrapped before user-data ran.
+	DataDir string
+	// EnableV2 sets ETCD_ENABLE_V2=true: etcd 3.4+ turns the v2 API off by
+	// default, and classic Swarm's discovery (libkv) speaks only v2.
+	EnableV2 bool
+	Image    string // EtcdContainerUnit: the etcd image
+	Runtime  string // EtcdContainerUnit: the container CLI (podman, docker)
+}
+
+// NetworkConfig says how static addressing reaches a system.
+type NetworkConfig string
+
+const (
+	// NetworkCloudInit: a NoCloud network-config (v2) file beside user-data.
+	NetworkCloudInit NetworkConfig = "cloud-init"
+	// NetworkNetworkd: a systemd-networkd .network file written by the config.
+	NetworkNetworkd NetworkConfig = "networkd"
+	// NetworkManager: a NetworkManager keyfile written by the config.
+	NetworkManager NetworkConfig = "networkmanager"
+	// NetworkCoreOSUnit: a .network unit in coreos.units, which
+	// coreos-cloudinit installs into /etc/systemd/network.
+	NetworkCoreOSUnit NetworkConfig = "coreos-unit"
+)
+
+// Docker describes the Docker engine of a system.
+type Docker struct {
+	Unit string // docker.service
+	// ExecStart is the engine command of the system's docker.service; the
+	// TCP drop-in resets ExecStart= and repeats it with the TCP listener
+	// added, so nothing else the distribution passes is lost.
+	ExecStart string
+	CLI       string // the docker client binary the swarm units call
+	// SocketActivation: docker.service is socket-activated, so a
+	// docker-tcp.socket unit (the seed's Vagrant form) can open the TCP port.
+	SocketActivation bool
+}
+
+// IgnitionTarget is the Butane variant and the Ignition spec a profile targets.
+type IgnitionTarget struct {
+	Variant string // butane variant: flatcar, fcos
+	Version string // butane config version, e.g. 1.0.0
+	Spec    string // the Ignition spec version that Butane version emits
+	User    string // the login user that receives the SSH keys
+}
+
+// Profile is one target system.
+type Profile struct {
+	Name        string
+	Description string
+	// Formats lists the formats this system's boot agent reads; the
+	// defaults are written when no format is forced.
+	Formats  []Format
+	Defaults []Format
+	// Packages are installed at boot (cloud-config only) when the
+	// description asks for it; keyed by role.
+	Packages map[string][]string
+	Etcd     Etcd
+	Docker   Docker
+	Network  NetworkConfig
+	Ignition IgnitionTarget // zero unless the profile supports Butane/Ignition
+	Shell    string         // a POSIX shell for the units' ExecStartPre
+}
+
+// Supports reports whether the profile's boot agent reads format f.
+func (p *Profile) Supports(f Format) bool {
+	for _, g := range p.Formats {
+		if g == f {
+			return true
+		}
+	}
+	return false
+}
+
+var registry = map[string]*Profile{}
+
+func register(p *Profile) { registry[p.Name] = p }
+
+// Lookup returns the named profile.
+func Lookup(name string) (*Profile, bool) {
+	p, ok := registry[name]
+	return p, ok
+}
+
+// Names lists the profile names, sorted.
+func Names() []string {
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// ParseFormat returns the format of that name.
+func ParseFormat(s string) (Format, bool) {
+	for _, f := range AllFormats {
+		if string(f) == s {
+			return f, true
+		}
+	}
+	return "", false
+}

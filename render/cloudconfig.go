@@ -1,0 +1,138 @@
+package render
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+)
+
+// cloudConfig is the subset of cloud-init's #cloud-config swarmboot writes,
+// in the order cloud-init applies it.
+type cloudConfig struct {
+	Hostname          string      `yaml:"hostname"`
+	ManageEtcHosts    bool        `yaml:"manage_etc_hosts"`
+	SSHAuthorizedKeys []string    `yaml:"ssh_authorized_keys,omitempty"`
+	Packages          []string    `yaml:"packages,omitempty"`
+	WriteFiles        []cloudFile `yaml:"write_files,omitempty"`
+	Runcmd            [][]string  `yaml:"runcmd,omitempty"`
+}
+
+// cloudFile is a write_files entry; both cloud-init and coreos-cloudinit
+// want permissions as an octal string.
+type cloudFile struct {
+	Path        string `yaml:"path"`
+	Permissions string `yaml:"permissions"`
+	Content     string `yaml:"content"`
+}
+
+func newCloudFile(path string, mode int, content string) cloudFile {
+	return cloudFile{path, fmt.Sprintf("%04o", mode), content}
+}
+
+// emitCloudConfig writes units as plain files (cloud-init has no units
+// section) and starts them from runcmd, which runs after write_files and
+// packages in the final stage.
+func emitCloudConfig(p *Plan) ([]byte, error) {
+	cc := cloudConfig{
+		Hostname:          p.Hostname,
+		ManageEtcHosts:    true,
+		SSHAuthorizedKeys: p.SSHKeys,
+		Packages:          p.Packages,
+		WriteFiles:        planFiles(p),
+		Runcmd:            runcmd(p),
+	}
+	return marshalYAML(header("#cloud-config", p), cc)
+}
+
+// planFiles lists the plan's files, then its units and drop-ins as files.
+func planFiles(p *Plan) []cloudFile {
+	files := make([]cloudFile, 0, len(p.Files)+len(p.Units))
+	for _, f := range p.Files {
+		files = append(files, newCloudFile(f.Path, f.Mode, f.Contents))
+	}
+	for _, u := range p.Units {
+		if u.Contents != "" {
+			files = append(files, newCloudFile(unitPath(u.Name), 0o644, u.Contents))
+		}
+		for _, d := range u.Dropins {
+			files = append(files, newCloudFile(dropinPath(u.Name, d.Name), 0o644, d.Contents))
+		}
+	}
+	return files
+}
+
+// runcmd reloads systemd (it read the units before write_files ran) and
+// enables and (re)starts units in plan order. --no-block: etcd reports
+// ready only once it has quorum, and runcmd must not wait for the other
+// members to boot.
+func runcmd(p *Plan) [][]string {
+	if len(p.Units) == 0 {
+		return nil
+	}
+	cmds := [][]string{{"systemctl", "daemon-reload"}}
+	for _, u := range p.Units {
+		if u.Enable {
+			cmds = append(cmds, []string{"systemctl", "enable", u.Name})
+		}
+		if u.Action != NoAction {
+			cmds = append(cmds, []string{"systemctl", string(u.Action), "--no-block", u.Name})
+		}
+	}
+	return cmds
+}
+
+// metaData is NoCloud's meta-data. The instance-id changes with the
+// node's config: cloud-init applies user-data once per instance-id, so a
+// re-rendered, changed config is applied on the next boot, and an
+// unchanged one is not applied twice.
+func metaData(p *Plan, configs ...[]byte) []byte {
+	h := sha256.New()
+	for _, c := range configs {
+		h.Write(c)
+	}
+	id := fmt.Sprintf("%s-%s-%s", p.Cluster, p.Node, hex.EncodeToString(h.Sum(nil))[:12])
+	return fmt.Appendf(nil, "instance-id: %s\nlocal-hostname: %s\n", id, p.Hostname)
+}
+
+// networkConfig is NoCloud's network-config, version 2.
+type networkConfig struct {
+	Version   int                        `yaml:"version"`
+	Ethernets map[string]networkEthernet `yaml:"ethernets"`
+}
+
+type networkEthernet struct {
+	Addresses   []string           `yaml:"addresses"`
+	Gateway4    string             `yaml:"gateway4,omitempty"`
+	Gateway6    string             `yaml:"gateway6,omitempty"`
+	Nameservers *networkNameserver `yaml:"nameservers,omitempty"`
+}
+
+type networkNameserver struct {
+	Addresses []string `yaml:"addresses"`
+}
+
+// emitNetworkConfig returns nil when the node has no static address.
+// gateway4/6 rather than routes: every cloud-init since 0.7.9 reads them.
+func emitNetworkConfig(p *Plan) ([]byte, error) {
+	nw := p.Network
+	if nw == nil {
+		return nil, nil
+	}
+	eth := networkEthernet{Addresses: []string{nw.Address.String()}}
+	if nw.Gateway.IsValid() {
+		if nw.Gateway.Is4() {
+			eth.Gateway4 = nw.Gateway.String()
+		} else {
+			eth.Gateway6 = nw.Gateway.String()
+		}
+	}
+	if len(nw.DNS) > 0 {
+		ns := &networkNameserver{}
+		for _, d := range nw.DNS {
+			ns.Addresses = append(ns.Addresses, d.String())
+		}
+		eth.Nameservers = ns
+	}
+	return marshalYAML(header("# network-config (NoCloud, version 2)", p),
+		networkConfig{Version: 2, Ethernets: map[string]networkEthernet{nw.Interface: eth}})
+}

@@ -1,0 +1,51 @@
+package render
+
+// coreOSConfig is legacy coreos-cloudinit's #cloud-config: units and etcd2
+// have sections of their own there.
+type coreOSConfig struct {
+	Hostname          string      `yaml:"hostname"`
+	SSHAuthorizedKeys []string    `yaml:"ssh_authorized_keys,omitempty"`
+	WriteFiles        []cloudFile `yaml:"write_files,omitempty"`
+	CoreOS            coreOS      `yaml:"coreos"`
+}
+
+type coreOS struct {
+	Etcd2 map[string]string `yaml:"etcd2,omitempty"`
+	Units []coreOSUnit      `yaml:"units,omitempty"`
+}
+
+type coreOSUnit struct {
+	Name    string         `yaml:"name"`
+	Enable  bool           `yaml:"enable,omitempty"`
+	Command string         `yaml:"command,omitempty"`
+	Content string         `yaml:"content,omitempty"`
+	DropIns []coreOSDropin `yaml:"drop-ins,omitempty"`
+}
+
+type coreOSDropin struct {
+	Name    string `yaml:"name"`
+	Content string `yaml:"content"`
+}
+
+// emitCoreOSCloudConfig lets coreos-cloudinit install, enable and start the
+// units itself ("command" runs after all units are written).
+func emitCoreOSCloudConfig(p *Plan) ([]byte, error) {
+	cfg := coreOSConfig{Hostname: p.Hostname, SSHAuthorizedKeys: p.SSHKeys}
+	for _, f := range p.Files {
+		cfg.WriteFiles = append(cfg.WriteFiles, newCloudFile(f.Path, f.Mode, f.Contents))
+	}
+	if len(p.Etcd2) > 0 {
+		cfg.CoreOS.Etcd2 = make(map[string]string, len(p.Etcd2))
+		for _, kv := range p.Etcd2 {
+			cfg.CoreOS.Etcd2[kv.Key] = kv.Value
+		}
+	}
+	for _, u := range p.Units {
+		cu := coreOSUnit{Name: u.Name, Enable: u.Enable, Command: string(u.Action), Content: u.Contents}
+		for _, d := range u.Dropins {
+			cu.DropIns = append(cu.DropIns, coreOSDropin{d.Name, d.Contents})
+		}
+		cfg.CoreOS.Units = append(cfg.CoreOS.Units, cu)
+	}
+	return marshalYAML(header("#cloud-config", p), cfg)
+}

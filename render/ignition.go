@@ -1,0 +1,92 @@
+package render
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
+		"fmt"
+
+	"github.com/clarketm/json" // omits empty structs, as Ignition and Butane do
+	"github.com/coreos/ignition/v2/config/v3_3/types"
+	"github.com/vincent-petithory/dataurl"
+)
+
+// emitIgnition builds the Ignition config from Ignition's own types
+// (spec 3.3.0, which every profile here targets; Debian's ignition 2.14
+// reads up to 3.3.0). It must equal what Butane makes of emitButane's
+// output; the golden tests check that.
+func emitIgnition(p *Plan) ([]byte, error) {
+	if p.Profile.Ignition.Spec != types.MaxVersion.String() {
+		return nil, fmt.Errorf("profile %s: Ignition spec %s is not supported (swarmboot writes %s)", p.Profile.Name, p.Profile.Ignition.Spec, types.MaxVersion)
+	}
+	v := newIgnitionView(p)
+	cfg := types.Config{Ignition: types.Ignition{Version: p.Profile.Ignition.Spec}}
+	if len(v.SSHKeys) > 0 {
+		u := types.PasswdUser{Name: v.User}
+		for _, k := range v.SSHKeys {
+			u.SSHAuthorizedKeys = append(u.SSHAuthorizedKeys, types.SSHAuthorizedKey(k))
+		}
+		cfg.Passwd.Users = []types.PasswdUser{u}
+	}
+	for _, f := range v.Files {
+		src, compression, err := dataURL([]byte(f.Contents))
+		if err != nil {
+			return nil, err
+		}
+		mode := f.Mode
+		cfg.Storage.Files = append(cfg.Storage.Files, types.File{
+			Node: types.Node{Path: f.Path},
+			FileEmbedded1: types.FileEmbedded1{
+				Mode:     &mode,
+				Contents: types.Resource{Source: &src, Compression: &compression},
+			},
+		})
+	}
+	for _, u := range v.Units {
+		iu := types.Unit{Name: u.Name}
+		if u.Contents != "" {
+			iu.Contents = strPtr(u.Contents)
+		}
+		if u.Enable {
+			iu.Enabled = boolPtr(true)
+		}
+		for _, d := range u.Dropins {
+			iu.Dropins = append(iu.Dropins, types.Dropin{Name: d.Name, Contents: strPtr(d.Contents)})
+		}
+		cfg.Systemd.Units = append(cfg.Systemd.Units, iu)
+	}
+	out, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, '\n'), nil
+}
+
+// dataURL encodes file contents the way Butane does, so both paths give
+// the same config: the shortest of a URL-escaped, a base64 and a gzipped
+// base64 data URL; compression is "gzip" for the last, else "".
+func dataURL(contents []byte) (src, compression string, err error) {
+	src = "data:," + dataurl.Escape(contents)
+	if b64 := "data:;base64," + base64.StdEncoding.EncodeToString(contents); len(b64) < len(src) {
+		src = b64
+	}
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if err != nil {
+		return "", "", err
+	}
+	if _, err := zw.Write(contents); err != nil {
+		return "", "", err
+	}
+	if err := zw.Close(); err != nil {
+		return "", "", err
+	}
+	// The compressed form also pays for the "gzip" it puts in the config.
+	if gz := "data:;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()); len(gz)+len("gzip") < len(src) {
+		return gz, "gzip", nil
+	}
+	return src, "", nil
+}
+
+func strPtr(s string) *string { return &s }
+func boolPtr(b bool) *bool    { return &b }

@@ -1,0 +1,329 @@
+package render
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/swarmboot/swarmboot/cluster"
+	"github.com/swarmboot/swarmboot/profiles"
+	"github.com/swarmboot/swarmboot/templates"
+)
+
+// clusterContext holds what every node's plan shares, computed once: with
+// 10,000 nodes the member list and the swarm discovery URL must not be
+// rebuilt per node.
+type clusterContext struct {
+	c              *cluster.Cluster
+	initialCluster string // ETCD_INITIAL_CLUSTER
+	discovery      string // etcd://m1:2379,m2:2379/path for swarm
+}
+
+func newClusterContext(c *cluster.Cluster) *clusterContext {
+	members := c.Members()
+	peers := make([]string, len(members))
+	clients := make([]string, len(members))
+	for i, m := range members {
+		peers[i] = m.Name + "=" + httpURL(m.IP, c.Etcd.PeerPort)
+		clients[i] = hostPort(m.IP, c.Etcd.ClientPort)
+	}
+	return &clusterContext{
+		c:              c,
+		initialCluster: strings.Join(peers, ","),
+		// Every member is listed, so no node depends on one etcd member.
+		discovery: "etcd://" + strings.Join(clients, ",") + c.Swarm.Path,
+	}
+}
+
+func hostPort(ip netip.Addr, port int) string {
+	return netip.AddrPortFrom(ip, uint16(port)).String()
+}
+
+func httpURL(ip netip.Addr, port int) string { return "http://" + hostPort(ip, port) }
+
+func (x *clusterContext) plan(n *cluster.Node) (*Plan, error) {
+	prof, ok := profiles.Lookup(n.Profile)
+	if !ok {
+		return nil, fmt.Errorf("node %s: unknown profile %q", n.Name, n.Profile)
+	}
+	p := &Plan{
+		Cluster:  x.c.Name,
+		Node:     n.Name,
+		Hostname: n.Name,
+		Profile:  prof,
+		SSHKeys:  x.c.SSHAuthorizedKeys,
+	}
+	if x.c.InstallPackages {
+		p.Packages = packagesFor(prof, n)
+	}
+	steps := []func(*Plan, *cluster.Node) error{x.addNetwork}
+	if n.Has(cluster.RoleEtcd) {
+		steps = append(steps, x.addEtcd)
+	}
+	if n.Has(cluster.RoleDocker) {
+		steps = append(steps, x.addDockerTCP, x.addSwarmJoin)
+	}
+	if n.Has(cluster.RoleManager) {
+		steps = append(steps, x.addSwarmManager)
+	}
+	for _, step := range steps {
+		if err := step(p, n); err != nil {
+			return nil, fmt.Errorf("node %s: %w", n.Name, err)
+		}
+	}
+	return p, nil
+}
+
+// packagesFor lists the profile's packages for the node's roles, once each,
+// in role order.
+func packagesFor(prof *profiles.Profile, n *cluster.Node) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range cluster.Roles {
+		if !n.Has(r) {
+			continue
+		}
+		for _, pkg := range prof.Packages[r] {
+			if !seen[pkg] {
+				seen[pkg] = true
+				out = append(out, pkg)
+			}
+		}
+	}
+	return out
+}
+
+// unit returns the plan's unit of that name, adding it if missing, so
+// several steps can add to one unit (enable it, add a drop-in).
+func (p *Plan) unit(name string) *Unit {
+	for i := range p.Units {
+		if p.Units[i].Name == name {
+			return &p.Units[i]
+		}
+	}
+	p.Units = append(p.Units, Unit{Name: name})
+	return &p.Units[len(p.Units)-1]
+}
+
+func (x *clusterContext) addNetwork(p *Plan, n *cluster.Node) error {
+	nw := x.c.Network
+	if nw == nil {
+		return nil
+	}
+	p.Network = &Network{
+		Interface: nw.Interface,
+		Address:   netip.PrefixFrom(n.IP, nw.Prefix),
+		Gateway:   nw.Gateway,
+		DNS:       nw.DNS,
+	}
+	data := struct {
+		Name, Interface, Address, Gateway, Family string
+		DNS                                       []netip.Addr
+	}{n.Name, nw.Interface, p.Network.Address.String(), "", "ipv4", nw.DNS}
+	if nw.Gateway.IsValid() {
+		data.Gateway = nw.Gateway.String()
+	}
+	if n.IP.Is6() {
+		data.Family = "ipv6"
+	}
+	switch p.Profile.Network {
+	case profiles.NetworkNetworkd:
+		text, err := templates.Execute("static.network", data)
+		p.Files = append(p.Files, File{Path: "/etc/systemd/network/10-swarmboot-static.network", Mode: 0o644, Contents: text})
+		return err
+	case profiles.NetworkManager:
+		text, err := templates.Execute("static.nmconnection", data)
+		// NetworkManager ignores keyfiles that others can read.
+		p.Files = append(p.Files, File{Path: "/etc/NetworkManager/system-connections/" + nw.Interface + ".nmconnection", Mode: 0o600, Contents: text})
+		return err
+	case profiles.NetworkCoreOSUnit:
+		text, err := templates.Execute("static.network", data)
+		p.Units = append(p.Units, Unit{Name: "10-swarmboot-static.network", Contents: text})
+		return err
+	}
+	return nil // NetworkCloudInit: written beside user-data from p.Network
+}
+
+// etcdEnv is the member's ETCD_* settings, in the order etcd documents them.
+func (x *clusterContext) etcdEnv(prof *profiles.Profile, n *cluster.Node) []KV {
+	e := x.c.Etcd
+	loopback := netip.MustParseAddr("127.0.0.1")
+	if n.IP.Is6() {
+		loopback = netip.IPv6Loopback()
+	}
+	env := []KV{
+		{"ETCD_NAME", n.Name},
+		{"ETCD_DATA_DIR", x.etcdDataDir(prof, n)},
+		{"ETCD_LISTEN_PEER_URLS", httpURL(n.IP, e.PeerPort)},
+		{"ETCD_LISTEN_CLIENT_URLS", httpURL(n.IP, e.ClientPort) + "," + httpURL(loopback, e.ClientPort)},
+		{"ETCD_INITIAL_ADVERTISE_PEER_URLS", httpURL(n.IP, e.PeerPort)},
+		{"ETCD_ADVERTISE_CLIENT_URLS", httpURL(n.IP, e.ClientPort)},
+	}
+	switch e.Discovery {
+	case cluster.DiscoveryStatic:
+		env = append(env,
+			KV{"ETCD_INITIAL_CLUSTER", x.initialCluster},
+			KV{"ETCD_INITIAL_CLUSTER_STATE", "new"},
+			KV{"ETCD_INITIAL_CLUSTER_TOKEN", e.Token})
+	case cluster.DiscoveryURL:
+		env = append(env, KV{"ETCD_DISCOVERY", e.URL})
+	case cluster.DiscoverySRV:
+		env = append(env,
+			KV{"ETCD_DISCOVERY_SRV", e.SRV},
+			KV{"ETCD_INITIAL_CLUSTER_STATE", "new"})
+	}
+	if prof.Etcd.EnableV2 {
+		env = append(env, KV{"ETCD_ENABLE_V2", "true"})
+	}
+	return env
+}
+
+func (x *clusterContext) etcdDataDir(prof *profiles.Profile, n *cluster.Node) string {
+	if x.c.Etcd.DataDir != "" {
+		return x.c.Etcd.DataDir
+	}
+	if strings.Contains(prof.Etcd.DataDir, "%s") {
+		return fmt.Sprintf(prof.Etcd.DataDir, n.Name)
+	}
+	return prof.Etcd.DataDir
+}
+
+func (x *clusterContext) addEtcd(p *Plan, n *cluster.Node) error {
+	prof := p.Profile
+	env := x.etcdEnv(prof, n)
+	data := struct {
+		Name, Cluster, EnvFile, DataDir, Image, Runtime string
+		Env                                             []KV
+	}{n.Name, x.c.Name, prof.Etcd.EnvFile, x.etcdDataDir(prof, n), prof.Etcd.Image, prof.Etcd.Runtime, env}
+	u := p.unit(prof.Etcd.Unit)
+	u.Enable = true
+	// The unit may have started with package defaults before the config
+	// landed, so cloud-init style agents restart it.
+	u.Action = Restart
+	switch prof.Etcd.Config {
+	case profiles.EtcdEnvFile:
+		text, err := templates.Execute("etcd.env", data)
+		p.Files = append(p.Files, File{Path: prof.Etcd.EnvFile, Mode: 0o644, Contents: text})
+		return err
+	case profiles.EtcdDropin:
+		text, err := templates.Execute("etcd-member.conf", data)
+		u.Dropins = append(u.Dropins, Dropin{Name: "20-swarmboot-etcd.conf", Contents: text})
+		return err
+	case profiles.EtcdContainerUnit:
+		envText, err := templates.Execute("etcd.env", data)
+		if err != nil {
+			return err
+		}
+		p.Files = append(p.Files, File{Path: prof.Etcd.EnvFile, Mode: 0o644, Contents: envText})
+		u.Contents, err = templates.Execute("etcd-container.service", data)
+		return err
+	case profiles.EtcdCoreOSEtcd2:
+		// coreos-cloudinit takes etcd's flag names: ETCD_INITIAL_CLUSTER
+		// is initial-cluster.
+		for _, kv := range env {
+			key := strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(kv.Key, "ETCD_"), "_", "-"))
+			p.Etcd2 = append(p.Etcd2, KV{key, kv.Value})
+		}
+		u.Enable = false // coreos-cloudinit enables etcd2 from coreos.etcd2
+		u.Action = Start
+		return nil
+	}
+	return fmt.Errorf("profile %s: unknown etcd config %q", prof.Name, prof.Etcd.Config)
+}
+
+// engineListen is the engine's TCP address for -H.
+func (x *clusterContext) engineListen(n *cluster.Node) netip.AddrPort {
+	ip := n.IP
+	switch x.c.Docker.Bind {
+	case cluster.BindAll:
+		ip = netip.IPv4Unspecified()
+	case cluster.BindAll6:
+		ip = netip.IPv6Unspecified()
+	}
+	return netip.AddrPortFrom(ip, uint16(x.c.Docker.Port))
+}
+
+func (x *clusterContext) addDockerTCP(p *Plan, n *cluster.Node) error {
+	prof := p.Profile
+	listen := x.engineListen(n)
+	if x.c.Docker.Activation == cluster.ActivationSocket {
+		stream := listen.String()
+		if listen.Addr().IsUnspecified() {
+			stream = strconv.Itoa(int(listen.Port()))
+		}
+		text, err := templates.Execute("docker-tcp.socket", map[string]any{
+			"Port": x.c.Docker.Port, "ListenStream": stream, "Service": prof.Docker.Unit,
+		})
+		// Listed before docker.service: the socket must be up when the
+		// engine (re)starts, so that it takes the socket over.
+		p.Units = append(p.Units, Unit{Name: "docker-tcp.socket", Contents: text, Enable: true, Action: Start})
+		docker := p.unit(prof.Docker.Unit)
+		docker.Enable = true
+		docker.Action = Restart
+		return err
+	}
+	docker := p.unit(prof.Docker.Unit)
+	docker.Enable = true
+	docker.Action = Restart
+	text, err := templates.Execute("docker-tcp.conf", map[string]any{
+		"ExecStart": prof.Docker.ExecStart, "Listen": "tcp://" + listen.String(),
+	})
+	docker.Dropins = append(docker.Dropins, Dropin{Name: "20-swarmboot-tcp.conf", Contents: text})
+	return err
+}
+
+// swarmUnit is the data of swarm.service.tmpl.
+type swarmUnit struct {
+	Description, Container, Image, ImageArchive, CLI, Shell, DockerUnit string
+	RunArgs, Args                                                       []string
+}
+
+func (x *clusterContext) newSwarmUnit(p *Plan, description, container string) swarmUnit {
+	return swarmUnit{
+		Description:  description,
+		Container:    container,
+		Image:        x.c.Swarm.Image,
+		ImageArchive: x.c.Swarm.ImageArchive,
+		CLI:          p.Profile.Docker.CLI,
+		Shell:        p.Profile.Shell,
+		DockerUnit:   p.Profile.Docker.Unit,
+	}
+}
+
+func (x *clusterContext) addSwarmJoin(p *Plan, n *cluster.Node) error {
+	s := x.c.Swarm
+	u := x.newSwarmUnit(p, "classic Swarm agent: registers this Docker engine in etcd", "swarm-join")
+	u.Args = []string{"join", "--addr=" + hostPort(n.IP, x.c.Docker.Port)}
+	if s.Heartbeat > 0 {
+		u.Args = append(u.Args, "--heartbeat="+s.Heartbeat.String())
+	}
+	if s.TTL > 0 {
+		u.Args = append(u.Args, "--ttl="+s.TTL.String())
+	}
+	u.Args = append(u.Args, x.discovery)
+	return p.addSwarmUnit("swarm-join.service", u)
+}
+
+func (x *clusterContext) addSwarmManager(p *Plan, n *cluster.Node) error {
+	if !n.Has(cluster.RoleDocker) {
+		// The seed's third way out of the port conflict: this engine stays
+		// local-only (no TCP, not joined) and only runs the manager.
+		docker := p.unit(p.Profile.Docker.Unit)
+		docker.Enable = true
+		docker.Action = Start
+	}
+	u := x.newSwarmUnit(p, "classic Swarm manager: serves the Docker API of the whole swarm", "swarm-manage")
+	// -H: the swarm binary listens on 127.0.0.1 unless told otherwise
+	// (the upstream image set SWARM_HOST; an image built from the binary
+	// does not), and a published port needs it on every address.
+	u.RunArgs = []string{"-p", strconv.Itoa(x.c.Swarm.Manager.Port) + ":2375"}
+	u.Args = []string{"manage", "-H", "tcp://0.0.0.0:2375", x.discovery}
+	return p.addSwarmUnit("swarm-manage.service", u)
+}
+
+func (p *Plan) addSwarmUnit(name string, data swarmUnit) error {
+	text, err := templates.Execute("swarm.service", data)
+	p.Units = append(p.Units, Unit{Name: name, Contents: text, Enable: true, Action: Start})
+	return err
+}
