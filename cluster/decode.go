@@ -40,7 +40,7 @@ func (d *decoder) errorf(n *yaml.Node, path string, kind error, format string, a
 
 // resolve follows aliases and charges the visit budget.
 func (d *decoder) resolve(n *yaml.Node, path string) *yaml.Node {
-	if d.abort {
+	if d.abort || d.rep.full() {
 		return nil
 	}
 	for n.Kind == yaml.AliasNode && n.Alias != nil {

@@ -12,6 +12,7 @@ var (
 	ErrSyntax        = errors.New("YAML syntax error")
 	ErrMultiDoc      = errors.New("more than one YAML document")
 	ErrTooComplex    = errors.New("the description expands to too many YAML nodes")
+	ErrTooMany       = errors.New("too many problems")
 	ErrUnknownKey    = errors.New("unknown key")
 	ErrDuplicateKey  = errors.New("duplicate key")
 	ErrType          = errors.New("wrong type")

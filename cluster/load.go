@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strconv"
 
+	goccy "github.com/goccy/go-yaml"
+	goccyparser "github.com/goccy/go-yaml/parser"
 	"gopkg.in/yaml.v3"
 )
 
@@ -107,9 +109,19 @@ func parse(data []byte, rep *Report) (*yaml.Node, bool) {
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-// syntaxError reports a yaml.v3 error. Its messages carry a line but no
-// column, so the column is that of the line's first non-blank character.
+// syntaxError reports a yaml.v3 error. yaml.v3 gives no column and, for
+// parser errors, the line where the enclosing construct began; goccy's
+// parser pinpoints the offending token, so it locates the error when it
+// also rejects the input. Otherwise the line is yaml.v3's and the column
+// that of the line's first non-blank character.
 func syntaxError(data []byte, err error, rep *Report) {
+	var se *goccy.SyntaxError
+	if _, perr := goccyparser.ParseBytes(data, 0); errors.As(perr, &se) && se.Token != nil && se.Token.Position != nil {
+		p := se.Token.Position
+		rep.add(Error, "", Pos{max(p.Line, 1), max(p.Column, 1)}, ErrSyntax,
+			"%s (YAML syntax; check indentation, colons, brackets and quotes here)", se.Message)
+		return
+	}
 	msg := err.Error()
 	line := 1
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {

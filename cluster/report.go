@@ -39,7 +39,18 @@ type Report struct {
 	Entries []Entry
 }
 
+// maxEntries bounds a report: past it, more findings only hide the first.
+const maxEntries = 100
+
 func (r *Report) add(sev Severity, path string, pos Pos, kind error, format string, args ...any) {
+	switch {
+	case len(r.Entries) == maxEntries:
+		r.Entries = append(r.Entries, Entry{Severity: Error, Pos: pos, Kind: ErrTooMany,
+			Message: fmt.Sprintf("more than %d problems; fix these first, the rest are not shown", maxEntries)})
+		return
+	case len(r.Entries) > maxEntries:
+		return
+	}
 	r.Entries = append(r.Entries, Entry{
 		Severity: sev, Path: path, Pos: pos, Kind: kind,
 		Message: fmt.Sprintf(format, args...),
@@ -67,9 +78,16 @@ func (r *Report) Has(kind error) bool {
 	return false
 }
 
-// sort orders entries by position, so output follows the file.
+// full reports whether the report has stopped taking entries.
+func (r *Report) full() bool { return len(r.Entries) > maxEntries }
+
+// sort orders entries by position, so output follows the file; the
+// "too many" note stays last.
 func (r *Report) sort() {
 	sort.SliceStable(r.Entries, func(i, j int) bool {
+		if r.Entries[i].Kind == ErrTooMany || r.Entries[j].Kind == ErrTooMany {
+			return r.Entries[j].Kind == ErrTooMany && r.Entries[i].Kind != ErrTooMany
+		}
 		a, b := r.Entries[i].Pos, r.Entries[j].Pos
 		if a.Line != b.Line {
 			return a.Line < b.Line

@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/base64"
-		"fmt"
+	"fmt"
+	"sync"
 
 	"github.com/clarketm/json" // omits empty structs, as Ignition and Butane do
 	"github.com/coreos/ignition/v2/config/v3_3/types"
@@ -71,10 +72,9 @@ func dataURL(contents []byte) (src, compression string, err error) {
 		src = b64
 	}
 	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	if err != nil {
-		return "", "", err
-	}
+	zw := gzipWriters.Get().(*gzip.Writer)
+	defer gzipWriters.Put(zw)
+	zw.Reset(&buf)
 	if _, err := zw.Write(contents); err != nil {
 		return "", "", err
 	}
@@ -87,6 +87,13 @@ func dataURL(contents []byte) (src, compression string, err error) {
 	}
 	return src, "", nil
 }
+
+// gzipWriters recycles compressors: a best-compression gzip.Writer holds
+// about 1 MB of state, and every file of every node tries one.
+var gzipWriters = sync.Pool{New: func() any {
+	zw, _ := gzip.NewWriterLevel(nil, gzip.BestCompression) // a valid level cannot fail
+	return zw
+}}
 
 func strPtr(s string) *string { return &s }
 func boolPtr(b bool) *bool    { return &b }

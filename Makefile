@@ -1,0 +1,45 @@
+# swarmboot: build, test, golden, boot, bench, lint.
+GO      ?= go
+OUT     ?= out
+EXAMPLE ?= examples/seed.yaml
+
+.PHONY: all build example test deps golden boot bench lint fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o swarmboot ./cmd/swarmboot
+
+# Renders the bundled example into $(OUT)/<node>/.
+example:
+	$(GO) run ./cmd/swarmboot render $(EXAMPLE) -o $(OUT)
+
+# Installs the real validators (apt), then runs every unit, golden and
+# consumer test. CI=true makes a missing validator fail instead of skip.
+test: deps lint
+	$(GO) test ./...
+
+deps:
+	@if [ "$$(id -u)" = 0 ]; then scripts/install-deps.sh; else sudo scripts/install-deps.sh; fi
+
+# Rewrites golden/*/want after an intended output change; review the diff.
+golden:
+	$(GO) test ./golden -update
+
+# The QEMU boot test: real VMs booted from swarmboot's user-data.
+boot:
+	$(MAKE) -C boottest boot
+
+bench:
+	$(GO) test ./render -run '^$$' -bench . -benchtime 5x
+
+fuzz:
+	$(GO) test ./cluster -run '^$$' -fuzz FuzzLoad -fuzztime 60s
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+clean:
+	rm -rf swarmboot $(OUT)

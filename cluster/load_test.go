@@ -1,0 +1,182 @@
+package cluster
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	_ "github.com/swarmboot/swarmboot/internal/testflags"
+)
+
+// base is a valid description that the cases below break one way each.
+const base = `version: 1
+cluster: demo
+profile: ubuntu
+network: {prefix: 24, gateway: 10.0.0.1}
+etcd: {discovery: static}
+docker: {port: 2375}
+swarm: {manager: {port: 8333}}
+nodes:
+  - {name: a, ip: 10.0.0.1, roles: [etcd, docker, manager]}
+  - {name: b, ip: 10.0.0.2, roles: [etcd, docker]}
+  - {name: c, ip: 10.0.0.3, roles: [etcd, docker]}
+`
+
+func TestLoadValid(t *testing.T) {
+	c, rep := Load("base.yaml", []byte(base))
+	if err := rep.Err(true); err != nil {
+		t.Fatalf("valid description rejected:\n%v", err)
+	}
+	if c.Etcd.ClientPort != 2379 || c.Etcd.PeerPort != 2380 || c.Etcd.Token != "demo-etcd" ||
+		c.Swarm.Image != DefaultSwarmImage || c.Swarm.Path != "/swarm" || c.Docker.Bind != BindNode ||
+		!c.InstallPackages || c.Network.Interface != "eth0" || c.Nodes[1].Profile != "ubuntu" {
+		t.Errorf("defaults not applied: %+v", c)
+	}
+	if m := c.Manager(); m == nil || m.Name != "a" {
+		t.Errorf("manager = %v, want a", m)
+	}
+}
+
+// edit replaces old with new in base, failing the test if old is absent.
+func edit(t *testing.T, old, new string) string {
+	t.Helper()
+	if !strings.Contains(base, old) {
+		t.Fatalf("case does not apply: %q not in base", old)
+	}
+	return strings.Replace(base, old, new, 1)
+}
+
+func TestLoadErrors(t *testing.T) {
+	cases := []struct {
+		name      string
+		old, new  string // edit of base; old == "" means new is the whole input
+		kind      error
+		pos       string // line:col
+		path, msg string // substrings expected in the entry
+	}{
+		{"empty file", "", "", ErrEmpty, "1:1", "", "empty"},
+		{"only comments", "", "# nothing\n", ErrEmpty, "1:1", "", "only comments"},
+		{"syntax", "cluster: demo", "cluster: [demo", ErrSyntax, "3:1", "", "YAML syntax"},
+		{"tab indentation", "profile: ubuntu", "profile: ubuntu\n\tfoo: 1", ErrSyntax, "4:1", "", "YAML syntax"},
+		{"unclosed quote", "cluster: demo", "cluster: 'demo", ErrSyntax, "2:10", "", "YAML syntax"},
+		{"two documents", "", base + "---\nversion: 1\n", ErrMultiDoc, "12:1", "", "second YAML document"},
+		{"top-level list", "", "- a\n- b\n", ErrType, "1:1", "$", "expected a mapping"},
+		{"unknown key with suggestion", "profile: ubuntu", "profle: ubuntu", ErrUnknownKey, "3:1", "$.profle", `did you mean "profile"`},
+		{"unknown nested key", "docker: {port: 2375}", "docker: {prot: 2375}", ErrUnknownKey, "6:10", "$.docker.prot", `did you mean "port"`},
+		{"duplicate key", "profile: ubuntu", "profile: ubuntu\nprofile: debian", ErrDuplicateKey, "4:1", "$.profile", "twice"},
+		{"wrong type", "docker: {port: 2375}", "docker: {port: high}", ErrType, "6:16", "$.docker.port", "expected a whole number"},
+		{"string expected", "cluster: demo", "cluster: 42", ErrType, "2:10", "$.cluster", "put it in quotes"},
+		{"missing version", "version: 1\n", "", ErrRequired, "1:1", "$", "version: 1"},
+		{"bad version", "version: 1", "version: 2", ErrVersion, "1:10", "$.version", "not supported"},
+		{"bad cluster name", "cluster: demo", "cluster: Demo_1", ErrInvalidValue, "2:10", "$.cluster", "lower-case"},
+		{"unknown profile", "profile: ubuntu", "profile: ubunto", ErrUnknownValue, "3:10", "$.profile", `did you mean "ubuntu"`},
+		{"unknown node profile", "roles: [etcd, docker]}", "roles: [etcd, docker], profile: windows}", ErrUnknownValue, "10:61", "$.nodes[1].profile", "use one of"},
+		{"duplicate name", "name: b,", "name: a,", ErrDuplicate, "10:12", "$.nodes[1].name", "already used by $.nodes[0]"},
+		{"duplicate ip", "ip: 10.0.0.2", "ip: 10.0.0.1", ErrDuplicate, "10:19", "$.nodes[1].ip", "already used"},
+		{"invalid ip", "ip: 10.0.0.2", "ip: 10.0.0.256", ErrInvalidValue, "10:19", "$.nodes[1].ip", "not an IP address"},
+		{"loopback ip", "ip: 10.0.0.2", "ip: 127.0.0.1", ErrInvalidValue, "10:19", "$.nodes[1].ip", "loopback"},
+		{"invalid hostname", "name: b,", "name: b_2,", ErrInvalidValue, "10:12", "$.nodes[1].name", "not a valid host name"},
+		{"prefix out of range", "prefix: 24", "prefix: 33", ErrOutOfRange, "4:19", "$.network.prefix", "too long"},
+		{"prefix missing", "network: {prefix: 24, gateway: 10.0.0.1}", "network: {gateway: 10.0.0.1}", ErrRequired, "4:10", "$.network", "prefix"},
+		{"no etcd member", "roles: [etcd, docker, manager]}\n  - {name: b, ip: 10.0.0.2, roles: [etcd, docker]}\n  - {name: c, ip: 10.0.0.3, roles: [etcd, docker]}",
+			"roles: [docker, manager]}", ErrTopology, "9:3", "$.nodes", "no node has the etcd role"},
+		{"no docker host", "roles: [etcd, docker, manager]}\n  - {name: b, ip: 10.0.0.2, roles: [etcd, docker]}\n  - {name: c, ip: 10.0.0.3, roles: [etcd, docker]}",
+			"roles: [etcd, manager]}", ErrTopology, "9:3", "$.nodes", "no node has the docker role"},
+		{"two managers", "roles: [etcd, docker]}", "roles: [etcd, docker, manager]}", ErrTopology, "10:36", "$.nodes[1].roles", "HA managers"},
+		{"manager port clash", "manager: {port: 8333}", "manager: {port: 2375}", ErrPortConflict, "7:25", "$.swarm.manager.port", "Ways out"},
+		{"engine on etcd port", "docker: {port: 2375}", "docker: {port: 2379}", ErrPortConflict, "6:16", "$.docker.port", "both use port 2379"},
+		{"port out of range", "docker: {port: 2375}", "docker: {port: 70000}", ErrOutOfRange, "6:16", "$.docker.port", "1-65535"},
+		{"url without value", "etcd: {discovery: static}", "etcd: {discovery: url}", ErrRequired, "5:7", "$.etcd", "needs `url:`"},
+		{"srv without value", "etcd: {discovery: static}", "etcd: {discovery: srv}", ErrRequired, "5:7", "$.etcd", "needs `srv:`"},
+		{"unknown discovery", "etcd: {discovery: static}", "etcd: {discovery: dns}", ErrUnknownValue, "5:19", "$.etcd.discovery", "use one of"},
+		{"url with static", "etcd: {discovery: static}", "etcd: {discovery: static, url: http://x}", ErrNotApplicable, "5:32", "$.etcd.url", "only read with"},
+		{"unknown role", "roles: [etcd, docker]}", "roles: [etcd, dockr]}", ErrUnknownValue, "10:43", "$.nodes[1].roles[1]", `did you mean "docker"`},
+		{"no roles", "roles: [etcd, docker]}", "roles: []}", ErrRequired, "10:5", "$.nodes[1]", "no roles"},
+		{"node without ip", ", ip: 10.0.0.2", "", ErrRequired, "10:5", "$.nodes[1]", "no ip"},
+		{"bad ssh key", "profile: ubuntu", "profile: ubuntu\nssh_authorized_keys: [hello]", ErrInvalidValue, "4:23", "$.ssh_authorized_keys[0]", "not an SSH public key"},
+		{"bad duration", "swarm: {manager: {port: 8333}}", "swarm: {ttl: soon}", ErrInvalidValue, "7:14", "$.swarm.ttl", "duration"},
+		{"ttl below heartbeat", "swarm: {manager: {port: 8333}}", "swarm: {ttl: 10s, heartbeat: 20s}", ErrInvalidValue, "7:14", "$.swarm.ttl", "longer than heartbeat"},
+		{"socket on ubuntu", "docker: {port: 2375}", "docker: {activation: socket}", ErrNotApplicable, "6:22", "$.docker.activation", "socket-activated"},
+		{"relative path", "swarm: {manager: {port: 8333}}", "swarm: {image_archive: swarm.tar}", ErrInvalidValue, "7:24", "$.swarm.image_archive", "absolute path"},
+		{"merge key", "docker: {port: 2375}", "docker: {<<: {port: 2375}}", ErrUnknownKey, "6:10", "$", "merge keys"},
+		{"alias bomb", "", aliasBomb(), ErrTooComplex, "", "", "alias"},
+		{"error flood", "", "version: 1\n" + strings.Repeat("bad: 1\n", 1000), ErrTooMany, "", "", "fix these first"},
+		{"oversized", "", "version: 1\n# " + strings.Repeat("x", MaxInputSize), ErrTooLarge, "1:1", "", "larger than"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			input := tc.new
+			if tc.old != "" {
+				input = edit(t, tc.old, tc.new)
+			}
+			_, rep := Load("c.yaml", []byte(input))
+			if !rep.IsFatal(false) {
+				t.Fatalf("accepted; want %v", tc.kind)
+			}
+			for _, e := range rep.Entries {
+				if !errors.Is(e.Kind, tc.kind) {
+					continue
+				}
+				line := rep.format(e)
+				if tc.pos != "" && e.Pos.String() != tc.pos {
+					t.Errorf("position %s, want %s: %s", e.Pos, tc.pos, line)
+				}
+				if !strings.Contains(line, tc.path) || !strings.Contains(line, tc.msg) {
+					t.Errorf("entry %q lacks %q or %q", line, tc.path, tc.msg)
+				}
+				if !strings.HasPrefix(line, "c.yaml:") {
+					t.Errorf("entry does not start with the file name: %q", line)
+				}
+				return
+			}
+			t.Errorf("no %v entry in:\n%s", tc.kind, rep)
+		})
+	}
+}
+
+// aliasBomb is a short file that expands far: 250,000 aliases of one
+// node mapping.
+func aliasBomb() string {
+	return "version: 1\ncluster: x\nn: &n {name: a, ip: 10.0.0.1, roles: [etcd, docker]}\nnodes: [" +
+		strings.Repeat("*n, ", 250_000) + "*n]\n"
+}
+
+func TestWarnings(t *testing.T) {
+	cases := []struct {
+		name, old, new string
+		kind           error
+	}{
+		{"even members", ", roles: [etcd, docker]}\n  - {name: c", ", roles: [docker]}\n  - {name: c", WarnEvenEtcd},
+		{"no manager", "roles: [etcd, docker, manager]", "roles: [etcd, docker]", WarnNoManager},
+		{"bind all", "docker: {port: 2375}", "docker: {bind: 0.0.0.0}", WarnInsecureBind},
+		{"gateway elsewhere", "gateway: 10.0.0.1", "gateway: 10.9.0.1", WarnGateway},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, rep := Load("w.yaml", []byte(edit(t, tc.old, tc.new)))
+			if rep.IsFatal(false) {
+				t.Fatalf("a warning must not fail without --strict:\n%s", rep)
+			}
+			if !rep.Has(tc.kind) || !rep.IsFatal(true) {
+				t.Errorf("want warning %v, fatal with strict; got:\n%s", tc.kind, rep)
+			}
+		})
+	}
+}
+
+// FuzzLoad: no input may panic, and every finding has a position.
+func FuzzLoad(f *testing.F) {
+	f.Add([]byte(base))
+	f.Add([]byte("a: &a [1]\nb: [*a, *a]\nnodes: [*a]\n"))
+	f.Add([]byte("version: 1\nnodes: [{name: a, ip: '::1', roles: [etcd]}]\n"))
+	f.Add([]byte("- &a [*a]\n"))
+	f.Add([]byte("{"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, rep := Load("fuzz.yaml", data)
+		for _, e := range rep.Entries {
+			if e.Pos.Line < 1 || e.Pos.Col < 1 || e.Message == "" || e.Kind == nil {
+				t.Fatalf("entry without position or message: %+v", e)
+			}
+		}
+	})
+}

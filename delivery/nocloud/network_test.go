@@ -1,0 +1,103 @@
+package nocloud
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestNetworkConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      Static
+		want    string
+		wantErr string
+	}{
+		{name: "seed node", in: Static{Address: "192.168.101.101/24", Gateway: "192.168.101.1", DNS: []string{"192.168.101.1"}},
+			want: `version: 2
+ethernets:
+    eth0:
+        dhcp4: false
+        addresses:
+            - 192.168.101.101/24
+        gateway4: 192.168.101.1
+        nameservers:
+            addresses:
+                - 192.168.101.1
+`},
+		{name: "match by MAC", in: Static{Interface: "lan0", MAC: "52-54-00-AA-BB-01", Address: "10.0.0.5/16"},
+			want: `version: 2
+ethernets:
+    lan0:
+        match:
+            macaddress: 52:54:00:aa:bb:01
+        set-name: lan0
+        dhcp4: false
+        addresses:
+            - 10.0.0.5/16
+`},
+		{name: "ipv6", in: Static{Address: "fd00::5/64", Gateway: "fd00::1"},
+			want: `version: 2
+ethernets:
+    eth0:
+        dhcp4: false
+        addresses:
+            - fd00::5/64
+        gateway6: fd00::1
+`},
+		{name: "no prefix", in: Static{Address: "192.168.101.101"}, wantErr: "want CIDR"},
+		{name: "bad gateway", in: Static{Address: "10.0.0.5/8", Gateway: "router"}, wantErr: "not an IP address"},
+		{name: "mixed families", in: Static{Address: "10.0.0.5/8", Gateway: "fd00::1"}, wantErr: "different IP versions"},
+		{name: "bad dns", in: Static{Address: "10.0.0.5/8", DNS: []string{"dns.example"}}, wantErr: "DNS server"},
+		{name: "bad mac", in: Static{Address: "10.0.0.5/8", MAC: "52:54"}, wantErr: "MAC"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := NetworkConfig(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tt.want {
+				t.Errorf("got:\n%s\nwant:\n%s", got, tt.want)
+			}
+		})
+	}
+}
+
+// cloud-init itself parses the document and renders systemd-networkd
+// units from it, as it does on a booting node.
+func TestNetworkConfigWithCloudInit(t *testing.T) {
+	ci := needTool(t, "cloud-init", "cloud-init")
+	nc, err := NetworkConfig(Static{MAC: "52:54:00:aa:bb:01", Address: "192.168.101.101/24",
+		Gateway: "192.168.101.1", DNS: []string{"192.168.101.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "network-config")
+	if err := os.WriteFile(in, nc, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	cmd := exec.Command(ci, "devel", "net-convert", "-p", in, "-k", "yaml", "-d", out, "-D", "debian", "-O", "networkd")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("cloud-init net-convert: %v\n%s", err, b)
+	}
+	unit, err := os.ReadFile(filepath.Join(out, "etc/systemd/network/10-cloud-init-eth0.network"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Address=192.168.101.101/24", "Gateway=192.168.101.1", "DNS=192.168.101.1", "MACAddress=52:54:00:aa:bb:01"} {
+		if !strings.Contains(string(unit), want) {
+			t.Errorf("networkd unit lacks %q:\n%s", want, unit)
+		}
+	}
+}

@@ -1,0 +1,170 @@
+// Package target knows where user-data goes: each provider's size limit,
+// how that limit is counted, whether gzip survives the trip, and what its
+// CLI does to the bytes it is given. The figures and their sources are in
+// delivery/README.md; the source URL of each is also in the table below.
+package target
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/swarmboot/swarmboot/delivery/encode"
+)
+
+// Counting says which bytes a provider compares with its limit.
+type Counting int
+
+const (
+	// Payload: the user-data bytes the node receives (before any base64
+	// the API transport adds).
+	Payload Counting = iota
+	// Base64Text: the base64 text of the payload, as posted to the API.
+	Base64Text
+)
+
+// Target is one provider or local delivery path.
+type Target struct {
+	Name string
+	// Limit in bytes, counted as Counts says; 0 means no documented limit.
+	Limit  int
+	Counts Counting
+	// Source is the documentation page that states the limit.
+	Source string
+	// Gzip tells whether gzip-compressed user-data reaches the node intact
+	// through this provider (so cloud-init or coreos-cloudinit can inflate
+	// it); GzipHow says how to send it.
+	Gzip    bool
+	GzipHow string
+	// GzipEncoding is the --encode value that carries gzip here.
+	GzipEncoding encode.Encoding
+	// StoresText is true when the provider stores a text value, so binary
+	// user-data must travel as base64 text that the reader decodes (GCE's
+	// user-data-encoding=base64) and the limit counts that text.
+	StoresText bool
+	// GzipCloudInitOnly: only cloud-init, not coreos-cloudinit, decodes the
+	// base64 wrapper this provider needs for gzip.
+	GzipCloudInitOnly bool
+	// CLIEncodes is true when the provider's CLI base64-encodes the file
+	// itself: give it the payload (none or gzip), never base64 text, or the
+	// node receives base64 text it won't decode.
+	CLIEncodes bool
+	// Command is a copy-paste template; {node} and {file} are placeholders.
+	Command string
+}
+
+var table = []Target{
+	{
+		Name: "aws", Limit: 16384, Counts: Payload,
+		Source:       "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-add-user-data.html",
+		Gzip:         true,
+		GzipHow:      "--encode gzip, passed as fileb://FILE so the CLI reads it as binary",
+		GzipEncoding: encode.Gzip,
+		CLIEncodes:   true,
+		Command:      "aws ec2 run-instances --image-id AMI --instance-type t3.small --user-data file://{file}",
+	},
+	{
+		// Nova's API schema caps the base64 text at 65535 characters,
+		// which leaves 49149 payload bytes.
+		Name: "openstack", Limit: 65535, Counts: Base64Text,
+		Source:       "https://docs.openstack.org/nova/stein/user/user-data.html",
+		Gzip:         true,
+		GzipHow:      "--encode gzip; Nova stores bytes and serves them unchanged through the metadata service and config drive",
+		GzipEncoding: encode.Gzip,
+		CLIEncodes:   true,
+		Command:      "openstack server create --image IMAGE --flavor FLAVOR --user-data {file} {node}",
+	},
+	{
+		Name: "azure", Limit: 65535, Counts: Payload,
+		Source:       "https://learn.microsoft.com/en-us/azure/virtual-machines/custom-data",
+		Gzip:         true,
+		GzipHow:      "--encode gzip+base64 as the ARM/Terraform customData value (cloud-init inflates it; the Linux agent waagent does not)",
+		GzipEncoding: encode.GzipBase64,
+		CLIEncodes:   true,
+		Command:      "az vm create --resource-group RG --name {node} --image Ubuntu2204 --custom-data {file}",
+	},
+	{
+		// Metadata values are strings of at most 256 KiB.
+		Name: "gce", Limit: 262144, Counts: Payload,
+		Source:       "https://cloud.google.com/compute/docs/reference/rest/v1/instances#Metadata",
+		Gzip:         true,
+		GzipHow:      "--encode gzip+base64 with the metadata key user-data-encoding=base64, which cloud-init's GCE datasource decodes (cloud-init only)",
+		GzipEncoding: encode.GzipBase64, StoresText: true, GzipCloudInitOnly: true,
+		Command: "gcloud compute instances create {node} --metadata-from-file user-data={file}",
+	},
+	{
+		// The API takes user_data as plain text in JSON: no gzip.
+		Name: "digitalocean", Limit: 65536, Counts: Payload,
+		Source:  "https://docs.digitalocean.com/reference/api/api-reference/#operation/droplets_create",
+		Command: "doctl compute droplet create {node} --image ubuntu-22-04-x64 --size s-1vcpu-1gb --region REGION --user-data-file {file}",
+	},
+	{
+		// A local file read by Vagrant: no limit; cloud_init wraps it in a
+		// MIME text part, so it must stay text.
+		Name:    "vagrant",
+		Source:  "https://developer.hashicorp.com/vagrant/docs/cloud-init/configuration",
+		Command: "swarmboot vagrant CLUSTER.yaml -o DIR && cd DIR && VAGRANT_EXPERIMENTAL=cloud_init,disks vagrant up",
+	},
+	{
+		// A file on a seed ISO: no limit, and cloud-init inflates gzip.
+		Name:         "nocloud",
+		Source:       "https://cloudinit.readthedocs.io/en/latest/reference/datasources/nocloud.html",
+		Gzip:         true,
+		GzipHow:      "--encode gzip; the seed's user-data file may be gzip",
+		GzipEncoding: encode.Gzip,
+		Command:      "qemu-system-x86_64 ... -drive file={file},if=virtio,media=cdrom",
+	},
+}
+
+// Names lists the targets, sorted.
+func Names() []string {
+	out := make([]string, 0, len(table))
+	for _, t := range table {
+		out = append(out, t.Name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// All returns a copy of the table, sorted by name.
+func All() []Target {
+	out := append([]Target(nil), table...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Lookup finds a target by name.
+func Lookup(name string) (Target, error) {
+	for _, t := range table {
+		if t.Name == name {
+			return t, nil
+		}
+	}
+	return Target{}, fmt.Errorf("unknown target %q (want one of %s)", name, strings.Join(Names(), ", "))
+}
+
+// Counted is the size the provider compares with Limit for a payload of n
+// bytes.
+func (t Target) Counted(n int) int {
+	if t.Counts == Base64Text {
+		return (n + 2) / 3 * 4
+	}
+	return n
+}
+
+// MaxPayload is the largest payload, in bytes the node receives, that fits;
+// 0 when there is no limit.
+func (t Target) MaxPayload() int {
+	if t.Limit == 0 {
+		return 0
+	}
+	if t.Counts == Base64Text {
+		return t.Limit / 4 * 3
+	}
+	return t.Limit
+}
+
+// CommandFor fills the copy-paste command for one node's file.
+func (t Target) CommandFor(node, file string) string {
+	return strings.NewReplacer("{node}", node, "{file}", file).Replace(t.Command)
+}

@@ -1,0 +1,188 @@
+package cli
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/swarmboot/swarmboot/examples"
+	_ "github.com/swarmboot/swarmboot/internal/testflags"
+	"github.com/swarmboot/swarmboot/output"
+)
+
+// runCLI runs the command line and returns exit status, stdout, stderr.
+func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Main(args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func seedPath(t *testing.T) string {
+	t.Helper()
+	p, err := filepath.Abs("../../examples/seed.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("version: 1\ncluster: x\nnodez: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	warn := filepath.Join(dir, "warn.yaml")
+	if err := os.WriteFile(warn, []byte("version: 1\ncluster: w\nnodes: [{name: a, ip: 10.0.0.1, roles: [etcd, docker]}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name string
+		args []string
+		code int
+		want string // in stdout+stderr
+	}{
+		{"no args", nil, ExitUsage, "Commands:"},
+		{"help", []string{"--help"}, ExitOK, "render"},
+		{"command help", []string{"render", "--help"}, ExitOK, "--node"},
+		{"unknown command", []string{"rendr"}, ExitUsage, `unknown command "rendr"`},
+		{"unknown flag", []string{"validate", "--strikt", "x"}, ExitUsage, "unknown flag"},
+		{"missing file arg", []string{"validate"}, ExitUsage, "missing FILE"},
+		{"missing file", []string{"validate", filepath.Join(dir, "none.yaml")}, ExitInvalid, "no such file"},
+		{"invalid", []string{"validate", bad}, ExitInvalid, "bad.yaml:3:1: error at $.nodez: unknown key \"nodez\"; did you mean \"nodes\"?"},
+		{"valid", []string{"validate", seedPath(t)}, ExitOK, "valid: cluster demo, 6 nodes"},
+		{"warning only", []string{"validate", warn}, ExitOK, "warning at $.nodes"},
+		{"warning strict", []string{"validate", "--strict", warn}, ExitInvalid, "fatal with --strict"},
+		{"render without destination", []string{"render", seedPath(t)}, ExitUsage, "-o DIR"},
+		{"render both destinations", []string{"render", seedPath(t), "-o", dir, "--node", "etcd-01"}, ExitUsage, "exclude each other"},
+		{"unknown node", []string{"render", seedPath(t), "--node", "etcd-9"}, ExitUsage, "nodes are etcd-01"},
+		{"unknown format", []string{"render", seedPath(t), "--node", "etcd-01", "--format", "json"}, ExitUsage, "unknown format"},
+		{"format not read", []string{"render", seedPath(t), "--node", "etcd-01", "--format", "ignition"}, ExitUsage, "does not apply to etcd-01"},
+		{"version", []string{"version"}, ExitOK, "swarmboot "},
+		{"profiles", []string{"profiles"}, ExitOK, "flatcar"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runCLI(t, "", tc.args...)
+			if code != tc.code || !strings.Contains(out+errOut, tc.want) {
+				t.Errorf("exit %d, want %d; output lacks %q:\n%s%s", code, tc.code, tc.want, out, errOut)
+			}
+		})
+	}
+}
+
+func TestRenderNodeToStdout(t *testing.T) {
+	code, out, errOut := runCLI(t, "", "render", seedPath(t), "--node", "docker-01")
+	if code != ExitOK || !strings.HasPrefix(out, `{"ignition":{"version":"3.3.0"}`) {
+		t.Fatalf("exit %d; want Ignition JSON on stdout, got:\n%.200s\n%s", code, out, errOut)
+	}
+	code, out, _ = runCLI(t, "", "render", seedPath(t), "--node", "docker-01", "--format", "butane")
+	if code != ExitOK || !strings.Contains(out, "variant: flatcar") {
+		t.Fatalf("--format butane: exit %d\n%.200s", code, out)
+	}
+}
+
+func TestRenderStdin(t *testing.T) {
+	seed, err := os.ReadFile(seedPath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, string(seed), "render", "-", "--node", "etcd-02")
+	if code != ExitOK || !strings.HasPrefix(out, "#cloud-config\n") || !strings.Contains(out, "ETCD_NAME=etcd-02") {
+		t.Fatalf("exit %d:\n%.300s\n%s", code, out, errOut)
+	}
+	code, _, errOut = runCLI(t, "version: 1\ncluster: [\n", "validate", "-")
+	if code != ExitInvalid || !strings.Contains(errOut, "<stdin>:") {
+		t.Errorf("stdin errors must name <stdin>: exit %d\n%s", code, errOut)
+	}
+}
+
+func TestRenderDirIsAtomic(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	if code, _, errOut := runCLI(t, "", "render", seedPath(t), "-o", dir); code != ExitOK {
+		t.Fatalf("render: %d\n%s", code, errOut)
+	}
+	want := []string{"docker-01/config.bu", "docker-01/config.ign", "etcd-01/meta-data", "etcd-01/network-config", "etcd-01/user-data"}
+	for _, f := range want {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+	before, _ := os.ReadFile(filepath.Join(dir, "etcd-01/user-data"))
+
+	// A failing run (invalid description) leaves the old output alone.
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(bad, []byte("version: 1\ncluster: demo\nnodes: [{name: x}]\n"), 0o644)
+	if code, _, _ := runCLI(t, "", "render", bad, "-o", dir); code != ExitInvalid {
+		t.Fatalf("invalid description: exit %d", code)
+	}
+	after, err := os.ReadFile(filepath.Join(dir, "etcd-01/user-data"))
+	if err != nil || !bytes.Equal(before, after) {
+		t.Errorf("old output changed by a failed run: %v", err)
+	}
+	// A second good run replaces the folder whole, and leaves no temporaries.
+	if code, _, errOut := runCLI(t, "", "render", seedPath(t), "-o", dir); code != ExitOK {
+		t.Fatalf("re-render: %d\n%s", code, errOut)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(dir))
+	if len(entries) != 1 {
+		t.Errorf("temporaries left beside the output: %v", entries)
+	}
+}
+
+func TestRenderRefusesForeignDir(t *testing.T) {
+	dir := t.TempDir()
+	precious := filepath.Join(dir, "precious.txt")
+	os.WriteFile(precious, []byte("keep"), 0o644)
+	code, _, errOut := runCLI(t, "", "render", seedPath(t), "-o", dir)
+	if code != ExitInvalid || !strings.Contains(errOut, "not written by swarmboot") {
+		t.Fatalf("exit %d:\n%s", code, errOut)
+	}
+	if _, err := os.Stat(precious); err != nil {
+		t.Error("a foreign folder was touched")
+	}
+	if _, err := os.Stat(filepath.Join(dir, output.Marker)); err == nil {
+		t.Error("marker written into a foreign folder")
+	}
+}
+
+func TestInitWritesAValidStarter(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "cluster.yaml")
+	if code, _, errOut := runCLI(t, "", "init", file); code != ExitOK {
+		t.Fatalf("init: %d\n%s", code, errOut)
+	}
+	if code, _, errOut := runCLI(t, "", "validate", "--strict", file); code != ExitOK {
+		t.Fatalf("the starter must validate strictly: %d\n%s", code, errOut)
+	}
+	if code, _, errOut := runCLI(t, "", "init", file); code != ExitUsage || !strings.Contains(errOut, "--force") {
+		t.Errorf("init over an existing file: %d\n%s", code, errOut)
+	}
+	if code, out, _ := runCLI(t, "", "init"); code != ExitOK || !strings.Contains(out, "version: 1") {
+		t.Errorf("init to stdout: %d", code)
+	}
+}
+
+// TestExamples: every bundled example validates strictly and renders.
+func TestExamples(t *testing.T) {
+	entries, err := examples.FS.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".yaml") {
+			continue
+		}
+		t.Run(e.Name(), func(t *testing.T) {
+			data, _ := examples.FS.ReadFile(e.Name())
+			if code, _, errOut := runCLI(t, string(data), "validate", "--strict", "-"); code != ExitOK {
+				t.Fatalf("validate: %d\n%s", code, errOut)
+			}
+			if code, _, errOut := runCLI(t, string(data), "render", "-", "-o", filepath.Join(t.TempDir(), "o")); code != ExitOK {
+				t.Fatalf("render: %d\n%s", code, errOut)
+			}
+		})
+	}
+}

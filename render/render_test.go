@@ -1,0 +1,187 @@
+package render
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/swarmboot/swarmboot/cluster"
+	_ "github.com/swarmboot/swarmboot/internal/testflags"
+	"github.com/swarmboot/swarmboot/profiles"
+)
+
+func mustLoad(t testing.TB, text string) *cluster.Cluster {
+	t.Helper()
+	c, rep := cluster.Load("t.yaml", []byte(text))
+	if err := rep.Err(false); err != nil {
+		t.Fatalf("invalid test description:\n%v", err)
+	}
+	return c
+}
+
+func planOf(t *testing.T, c *cluster.Cluster, name string) *Plan {
+	t.Helper()
+	plans, err := Plans(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range plans {
+		if p.Node == name {
+			return p
+		}
+	}
+	t.Fatalf("no plan for %s", name)
+	return nil
+}
+
+func unitNamed(p *Plan, name string) *Unit {
+	for i := range p.Units {
+		if p.Units[i].Name == name {
+			return &p.Units[i]
+		}
+	}
+	return nil
+}
+
+const seedLike = `version: 1
+cluster: t
+profile: %s
+docker: {bind: "%s"}
+swarm: {image_archive: /srv/swarm.tar, heartbeat: 5s, ttl: 15s}
+nodes:
+  - {name: e1, ip: %s, roles: [etcd]}
+  - {name: d1, ip: %s, roles: [docker]}
+  - {name: m, ip: %s, roles: [manager]}
+`
+
+func TestPlanRoles(t *testing.T) {
+	for _, tc := range []struct {
+		profile, bind, e1, d1, m string
+		wantListen, wantJoin     string
+		wantEtcd                 string
+	}{
+		{"debian", "node", "10.0.0.1", "10.0.0.2", "10.0.0.3", "tcp://10.0.0.2:2375", "10.0.0.2:2375", "etcd://10.0.0.1:2379/swarm"},
+		{"debian", "0.0.0.0", "10.0.0.1", "10.0.0.2", "10.0.0.3", "tcp://0.0.0.0:2375", "10.0.0.2:2375", "etcd://10.0.0.1:2379/swarm"},
+		{"flatcar", "node", "fd00::1", "fd00::2", "fd00::3", "tcp://[fd00::2]:2375", "[fd00::2]:2375", "etcd://[fd00::1]:2379/swarm"},
+		{"fcos", "::", "fd00::1", "fd00::2", "fd00::3", "tcp://[::]:2375", "[fd00::2]:2375", "etcd://[fd00::1]:2379/swarm"},
+	} {
+		t.Run(tc.profile+"/"+tc.bind, func(t *testing.T) {
+			c := mustLoad(t, fmt.Sprintf(seedLike, tc.profile, tc.bind, tc.e1, tc.d1, tc.m))
+
+			d1 := planOf(t, c, "d1")
+			docker := unitNamed(d1, "docker.service")
+			if docker == nil || len(docker.Dropins) != 1 || !strings.Contains(docker.Dropins[0].Contents, "-H "+tc.wantListen+"\n") {
+				t.Fatalf("docker host lacks the TCP drop-in for %s: %+v", tc.wantListen, docker)
+			}
+			if !strings.Contains(docker.Dropins[0].Contents, "ExecStart=\n") {
+				t.Error("the drop-in must reset ExecStart= before setting it")
+			}
+			join := unitNamed(d1, "swarm-join.service")
+			if join == nil || !strings.Contains(join.Contents, "join --addr="+tc.wantJoin+" ") {
+				t.Errorf("join unit does not advertise the node's own address:\n%v", join)
+			}
+			for _, want := range []string{tc.wantEtcd, "--heartbeat=5s", "--ttl=15s", "load -i /srv/swarm.tar", "Restart=always"} {
+				if join == nil || !strings.Contains(join.Contents, want) {
+					t.Errorf("join unit lacks %q", want)
+				}
+			}
+			if unitNamed(d1, "swarm-manage.service") != nil {
+				t.Error("only the manager node runs swarm manage")
+			}
+
+			// The seed's third way out: a manager without the docker role
+			// keeps its engine local-only and does not join.
+			m := planOf(t, c, "m")
+			if u := unitNamed(m, "docker.service"); u == nil || len(u.Dropins) != 0 || !u.Enable {
+				t.Errorf("manager-only node: engine must be enabled and stay local-only: %+v", u)
+			}
+			if unitNamed(m, "swarm-join.service") != nil {
+				t.Error("manager-only node must not join")
+			}
+			manage := unitNamed(m, "swarm-manage.service")
+			if manage == nil || !strings.Contains(manage.Contents, "-p 8333:2375") || !strings.Contains(manage.Contents, "manage -H tcp://0.0.0.0:2375 "+tc.wantEtcd) {
+				t.Errorf("manage unit wrong:\n%v", manage)
+			}
+
+			e1 := planOf(t, c, "e1")
+			if unitNamed(e1, "docker.service") != nil || unitNamed(e1, "swarm-join.service") != nil {
+				t.Error("an etcd-only node gets nothing of Docker")
+			}
+		})
+	}
+}
+
+func TestEtcdEnv(t *testing.T) {
+	c := mustLoad(t, `version: 1
+cluster: t
+profile: debian
+etcd: {token: tok}
+nodes:
+  - {name: a, ip: 10.0.0.1, roles: [etcd, docker, manager]}
+  - {name: b, ip: 10.0.0.2, roles: [etcd]}
+  - {name: c, ip: 10.0.0.3, roles: [etcd]}
+`)
+	p := planOf(t, c, "b")
+	var env string
+	for _, f := range p.Files {
+		if f.Path == "/etc/default/etcd" {
+			env = f.Contents
+		}
+	}
+	for _, want := range []string{
+		"ETCD_NAME=b\n",
+		"ETCD_DATA_DIR=/var/lib/etcd/b\n",
+		"ETCD_LISTEN_PEER_URLS=http://10.0.0.2:2380\n",
+		"ETCD_LISTEN_CLIENT_URLS=http://10.0.0.2:2379,http://127.0.0.1:2379\n",
+		"ETCD_ADVERTISE_CLIENT_URLS=http://10.0.0.2:2379\n",
+		"ETCD_INITIAL_CLUSTER=a=http://10.0.0.1:2380,b=http://10.0.0.2:2380,c=http://10.0.0.3:2380\n",
+		"ETCD_INITIAL_CLUSTER_STATE=new\n",
+		"ETCD_INITIAL_CLUSTER_TOKEN=tok\n",
+		"ETCD_ENABLE_V2=true\n",
+	} {
+		if !strings.Contains(env, want) {
+			t.Errorf("/etc/default/etcd lacks %q:\n%s", want, env)
+		}
+	}
+	if u := unitNamed(p, "etcd.service"); u == nil || !u.Enable || u.Action != Restart {
+		t.Errorf("etcd.service must be enabled and restarted: %+v", u)
+	}
+}
+
+func TestCoreOSEtcd2(t *testing.T) {
+	c := mustLoad(t, `version: 1
+cluster: t
+profile: coreos
+etcd: {discovery: srv, srv: example.com}
+nodes:
+  - {name: a, ip: 10.0.0.1, roles: [etcd, docker]}
+`)
+	p := planOf(t, c, "a")
+	got := map[string]string{}
+	for _, kv := range p.Etcd2 {
+		got[kv.Key] = kv.Value
+	}
+	if got["discovery-srv"] != "example.com" || got["initial-advertise-peer-urls"] != "http://10.0.0.1:2380" || got["name"] != "a" {
+		t.Errorf("coreos.etcd2 = %v", got)
+	}
+	if _, v2 := got["enable-v2"]; v2 {
+		t.Error("etcd2 speaks v2 natively; enable-v2 is not an etcd2 flag")
+	}
+}
+
+func TestEmitRejectsForeignFormat(t *testing.T) {
+	c := mustLoad(t, fmt.Sprintf(seedLike, "ubuntu", "node", "10.0.0.1", "10.0.0.2", "10.0.0.3"))
+	p := planOf(t, c, "d1")
+	if _, err := Emit(p, profiles.Ignition); err == nil || !strings.Contains(err.Error(), "reads cloud-config") {
+		t.Errorf("ubuntu node rendered as Ignition: %v", err)
+	}
+}
+
+func TestMetaDataFollowsConfig(t *testing.T) {
+	c := mustLoad(t, fmt.Sprintf(seedLike, "debian", "node", "10.0.0.1", "10.0.0.2", "10.0.0.3"))
+	p := planOf(t, c, "d1")
+	a, b := metaData(p, []byte("one")), metaData(p, []byte("two"))
+	if string(a) == string(b) || !strings.HasPrefix(string(a), "instance-id: t-d1-") || !strings.Contains(string(a), "local-hostname: d1\n") {
+		t.Errorf("meta-data must name the node and change with its config:\n%s\n%s", a, b)
+	}
+}

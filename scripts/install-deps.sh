@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the real consumers the tests check generated configs with, on a
+# fresh Debian bookworm machine (as root). Idempotent: a second run only
+# checks. In CI a missing tool fails its test instead of skipping it.
+#   cloud-init   `cloud-init schema`, `cloud-init devel net-convert`
+#   genisoimage  isoinfo reads NoCloud seed images back
+#   ignition     the real Ignition agent (spec <= 3.3.0)
+#   ruby         ruby -c on generated Vagrantfiles
+#   vagrant      vagrant validate (no provider needed)
+#   util-linux   blkid (how cloud-init finds LABEL=cidata)
+set -euo pipefail
+pkgs=(cloud-init genisoimage ignition ruby vagrant util-linux)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "test tools: ok (${pkgs[*]})"
