@@ -3,6 +3,7 @@ package cluster
 import (
 	"fmt"
 	"math"
+	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -254,6 +255,20 @@ func (d *decoder) addrList(dst *[]netip.Addr) func(*yaml.Node, string) {
 	}
 }
 
+func (d *decoder) mac(dst *string) func(*yaml.Node, string) {
+	return func(n *yaml.Node, path string) {
+		if n = d.scalar(n, path, "a MAC address", "!!str"); n == nil {
+			return
+		}
+		hw, err := net.ParseMAC(n.Value)
+		if err != nil || len(hw) != 6 {
+			d.errorf(n, path, ErrInvalidValue, "%q is not a MAC address; write six hex pairs such as 52:54:00:12:34:56", n.Value)
+			return
+		}
+		*dst = hw.String()
+	}
+}
+
 func (d *decoder) duration(dst *time.Duration) func(*yaml.Node, string) {
 	return func(n *yaml.Node, path string) {
 		if n = d.scalar(n, path, "a duration such as 20s", "!!str"); n == nil {
@@ -348,5 +363,6 @@ func (d *decoder) node(nd *Node) []field {
 		{"ip", d.addr(&nd.IP)},
 		{"roles", d.strList(&nd.Roles)},
 		{"profile", d.str(&nd.Profile)},
+		{"mac", d.mac(&nd.MAC)},
 	}
 }

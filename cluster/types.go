@@ -115,6 +115,9 @@ type Node struct {
 	IP      netip.Addr
 	Roles   []string
 	Profile string // resolved: the node's own or the cluster's
+	// MAC, optional, identifies the machine: PXE (matchbox) selects it by
+	// MAC, and static network config matches the NIC by it, not by name.
+	MAC string // canonical lower-case aa:bb:cc:dd:ee:ff
 }
 
 // Has reports whether the node carries the role.

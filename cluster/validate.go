@@ -202,6 +202,7 @@ func (c *Cluster) validateNodes(v validator) {
 		v.errorf("$", ErrRequired, "the cluster has no nodes; add a `nodes:` list")
 		return
 	}
+	macs := make(map[string]int, len(c.Nodes))
 	names := make(map[string]int, len(c.Nodes))
 	ips := make(map[netip.Addr]int, len(c.Nodes))
 	for i := range c.Nodes {
@@ -231,6 +232,13 @@ func (c *Cluster) validateNodes(v validator) {
 				v.errorf(p+".ip", ErrDuplicate, "address %s is already used by $.nodes[%d]; every node needs its own", n.IP, j)
 			} else {
 				ips[n.IP] = i
+			}
+		}
+		if n.MAC != "" {
+			if j, dup := macs[n.MAC]; dup {
+				v.errorf(p+".mac", ErrDuplicate, "MAC %s is already used by $.nodes[%d]", n.MAC, j)
+			} else {
+				macs[n.MAC] = i
 			}
 		}
 		c.validateRoles(v, p, n)

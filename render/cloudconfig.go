@@ -1,9 +1,9 @@
 package render
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
+
+	"github.com/swarmboot/swarmboot/delivery/nocloud"
 )
 
 // cloudConfig is the subset of cloud-init's #cloud-config swarmboot writes,
@@ -82,57 +82,26 @@ func runcmd(p *Plan) [][]string {
 }
 
 // metaData is NoCloud's meta-data. The instance-id changes with the
-// node's config: cloud-init applies user-data once per instance-id, so a
-// re-rendered, changed config is applied on the next boot, and an
-// unchanged one is not applied twice.
-func metaData(p *Plan, configs ...[]byte) []byte {
-	h := sha256.New()
-	for _, c := range configs {
-		h.Write(c)
-	}
-	id := fmt.Sprintf("%s-%s-%s", p.Cluster, p.Node, hex.EncodeToString(h.Sum(nil))[:12])
-	return fmt.Appendf(nil, "instance-id: %s\nlocal-hostname: %s\n", id, p.Hostname)
+// node's config (see nocloud.InstanceID): cloud-init applies user-data once
+// per instance-id, so a re-rendered, changed config is applied on the next
+// boot and an unchanged one is not applied twice.
+func metaData(p *Plan, userData, networkConfig []byte) []byte {
+	return nocloud.MetaData(nocloud.InstanceID(p.Cluster, p.Node, userData, networkConfig), p.Hostname)
 }
 
-// networkConfig is NoCloud's network-config, version 2.
-type networkConfig struct {
-	Version   int                        `yaml:"version"`
-	Ethernets map[string]networkEthernet `yaml:"ethernets"`
-}
-
-type networkEthernet struct {
-	Addresses   []string           `yaml:"addresses"`
-	Gateway4    string             `yaml:"gateway4,omitempty"`
-	Gateway6    string             `yaml:"gateway6,omitempty"`
-	Nameservers *networkNameserver `yaml:"nameservers,omitempty"`
-}
-
-type networkNameserver struct {
-	Addresses []string `yaml:"addresses"`
-}
-
-// emitNetworkConfig returns nil when the node has no static address.
-// gateway4/6 rather than routes: every cloud-init since 0.7.9 reads them.
+// emitNetworkConfig returns NoCloud's network-config (version 2), or nil
+// when the node has no static address.
 func emitNetworkConfig(p *Plan) ([]byte, error) {
 	nw := p.Network
 	if nw == nil {
 		return nil, nil
 	}
-	eth := networkEthernet{Addresses: []string{nw.Address.String()}}
+	s := nocloud.Static{Interface: nw.Interface, MAC: nw.MAC, Address: nw.Address.String()}
 	if nw.Gateway.IsValid() {
-		if nw.Gateway.Is4() {
-			eth.Gateway4 = nw.Gateway.String()
-		} else {
-			eth.Gateway6 = nw.Gateway.String()
-		}
+		s.Gateway = nw.Gateway.String()
 	}
-	if len(nw.DNS) > 0 {
-		ns := &networkNameserver{}
-		for _, d := range nw.DNS {
-			ns.Addresses = append(ns.Addresses, d.String())
-		}
-		eth.Nameservers = ns
+	for _, d := range nw.DNS {
+		s.DNS = append(s.DNS, d.String())
 	}
-	return marshalYAML(header("# network-config (NoCloud, version 2)", p),
-		networkConfig{Version: 2, Ethernets: map[string]networkEthernet{nw.Interface: eth}})
+	return nocloud.NetworkConfig(s)
 }

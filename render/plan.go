@@ -70,6 +70,7 @@ type KV struct{ Key, Value string }
 // Network is a node's static addressing.
 type Network struct {
 	Interface string
+	MAC       string       // match the NIC by MAC (and name it Interface) when set
 	Address   netip.Prefix // node IP with the prefix length
 	Gateway   netip.Addr   // invalid when none
 	DNS       []netip.Addr

@@ -113,14 +113,15 @@ func (x *clusterContext) addNetwork(p *Plan, n *cluster.Node) error {
 	}
 	p.Network = &Network{
 		Interface: nw.Interface,
+		MAC:       n.MAC,
 		Address:   netip.PrefixFrom(n.IP, nw.Prefix),
 		Gateway:   nw.Gateway,
 		DNS:       nw.DNS,
 	}
 	data := struct {
-		Name, Interface, Address, Gateway, Family string
-		DNS                                       []netip.Addr
-	}{n.Name, nw.Interface, p.Network.Address.String(), "", "ipv4", nw.DNS}
+		Name, Interface, MAC, Address, Gateway, Family string
+		DNS                                            []netip.Addr
+	}{n.Name, nw.Interface, n.MAC, p.Network.Address.String(), "", "ipv4", nw.DNS}
 	if nw.Gateway.IsValid() {
 		data.Gateway = nw.Gateway.String()
 	}

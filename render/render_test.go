@@ -180,7 +180,7 @@ func TestEmitRejectsForeignFormat(t *testing.T) {
 func TestMetaDataFollowsConfig(t *testing.T) {
 	c := mustLoad(t, fmt.Sprintf(seedLike, "debian", "node", "10.0.0.1", "10.0.0.2", "10.0.0.3"))
 	p := planOf(t, c, "d1")
-	a, b := metaData(p, []byte("one")), metaData(p, []byte("two"))
+	a, b := metaData(p, []byte("one"), nil), metaData(p, []byte("two"), nil)
 	if string(a) == string(b) || !strings.HasPrefix(string(a), "instance-id: t-d1-") || !strings.Contains(string(a), "local-hostname: d1\n") {
 		t.Errorf("meta-data must name the node and change with its config:\n%s\n%s", a, b)
 	}

@@ -44,7 +44,7 @@ func (e *TooLargeError) Error() string {
 	case e.GzipCounted > 0:
 		fmt.Fprintf(&b, "; even with %s it is %d bytes: move large files out of user-data", flag(t.GzipEncoding), e.GzipCounted)
 	case e.WrapFits:
-		fmt.Fprintf(&b, "; Ignition does not inflate gzip user-data on %s, but a wrapper config carrying it gzipped in a data URL is %d bytes and fits", t.Name, e.WrapCounted)
+		fmt.Fprintf(&b, "; Ignition does not inflate gzip user-data on %s, but a wrapper config carrying it gzipped in a data URL is %d bytes and fits: --encode gzip writes that wrapper", t.Name, e.WrapCounted)
 	case e.WrapCounted > 0:
 		fmt.Fprintf(&b, "; even as a gzip wrapper config it is %d bytes: move large files out of user-data", e.WrapCounted)
 	}

@@ -41,7 +41,7 @@ type command struct {
 }
 
 func commands() []command {
-	return []command{initCommand(), validateCommand(), renderCommand(), profilesCommand(), versionCommand()}
+	return []command{initCommand(), validateCommand(), renderCommand(), vagrantCommand(), profilesCommand(), versionCommand()}
 }
 
 const overview = `swarmboot turns one cluster description (YAML) into the boot-time user-data

@@ -7,124 +7,201 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/swarmboot/swarmboot/cluster"
+	"github.com/swarmboot/swarmboot/delivery/encode"
+	"github.com/swarmboot/swarmboot/delivery/target"
 	"github.com/swarmboot/swarmboot/output"
 	"github.com/swarmboot/swarmboot/profiles"
 	"github.com/swarmboot/swarmboot/render"
 )
 
+const renderHelp = `Renders the description. With -o DIR, writes one folder per node:
+  DIR/<node>/user-data, meta-data, network-config   (cloud-config: ubuntu, debian)
+  DIR/<node>/config.ign, config.bu                   (Ignition: flatcar, fcos)
+  DIR/<node>/user-data                               (coreos-cloudconfig: coreos)
+DIR is replaced whole and atomically: a failed run leaves the old output, and
+a folder swarmboot did not write is never replaced.
+With --node NAME, prints that node's config to standard output, to pipe into
+a cloud CLI. FILE may be - for standard input.
+
+Formats (--format): cloud-config, coreos-cloudconfig, butane, ignition; and
+  nocloud-iso   cloud-config packed into DIR/<node>/seed.iso (label cidata)
+  matchbox      a matchbox data directory: profiles/, groups/ (by each
+                node's mac), ignition/; needs --matchbox-url and an OS version
+
+Encodings (--encode): none, gzip, base64, gzip+base64. cloud-init and
+coreos-cloudinit inflate gzip user-data; Ignition does not, so for Ignition
+gzip means a small wrapper config carrying the real one gzipped.
+Targets (--target): aws, openstack, azure, gce, digitalocean, vagrant, nocloud:
+fail when a node's user-data exceeds the provider's limit, naming the node,
+its size and the limit, and whether --encode gzip would make it fit.`
+
 func renderCommand() command {
 	return command{
-		name: "render", args: "FILE (-o DIR | --node NAME) [--format F] [--strict]",
+		name: "render", args: "FILE (-o DIR | --node NAME) [flags]",
 		summary: "write every node's user-data",
-		help: "Renders the description. With -o DIR, writes one folder per node:\n" +
-			"  DIR/<node>/user-data, meta-data, network-config   (cloud-config: ubuntu, debian)\n" +
-			"  DIR/<node>/config.ign, config.bu                   (Ignition: flatcar, fcos)\n" +
-			"  DIR/<node>/user-data                               (coreos-cloudconfig: coreos)\n" +
-			"DIR is replaced whole and atomically: a failed run leaves the old output.\n" +
-			"With --node NAME, prints that node's config to standard output (to pipe into\n" +
-			"a cloud CLI). FILE may be - for standard input.\n" +
-			"Formats: cloud-config, coreos-cloudconfig, butane, ignition.",
+		help:    renderHelp,
 		flags: func(fs *pflag.FlagSet) func(env, []string) error {
 			out := fs.StringP("output", "o", "", "write every node's folder into `DIR`")
 			node := fs.StringP("node", "n", "", "print one node's config to standard output")
 			format := fs.StringP("format", "f", "", "force a `FORMAT` instead of each profile's defaults")
+			enc := fs.StringP("encode", "e", "none", "encode configs: none, gzip, base64, gzip+base64")
+			tgt := fs.StringP("target", "t", "", "check sizes against a provider's user-data limit")
 			strict := fs.Bool("strict", false, "fail on warnings too")
+			var d delivery
+			fs.StringVar(&d.matchbox.URL, "matchbox-url", "", "matchbox: its HTTP endpoint as machines reach it")
+			fs.StringVar(&d.matchbox.FlatcarChannel, "flatcar-channel", "stable", "matchbox: Flatcar channel")
+			fs.StringVar(&d.matchbox.FlatcarVersion, "flatcar-version", "", "matchbox: Flatcar release, e.g. 4081.2.0")
+			fs.StringVar(&d.matchbox.FCOSStream, "fcos-stream", "stable", "matchbox: Fedora CoreOS stream")
+			fs.StringVar(&d.matchbox.FCOSVersion, "fcos-version", "", "matchbox: Fedora CoreOS release")
+			fs.BoolVar(&d.matchbox.RemoteAssets, "remote-assets", false, "matchbox: kernel and initrd from the OS's servers, not matchbox's /assets")
+			fs.StringSliceVar(&d.matchbox.ExtraArgs, "kernel-arg", nil, "matchbox: extra kernel argument (repeatable)")
 			return func(e env, args []string) error {
 				file, err := oneFile(args)
 				if err != nil {
 					return err
 				}
-				var formats []profiles.Format
-				if *format != "" {
-					f, ok := profiles.ParseFormat(*format)
-					if !ok {
-						return usagef("unknown format %q; formats are %s", *format, formatNames(profiles.AllFormats))
+				f, pack, err := parseFormat(*format)
+				if err != nil {
+					return err
+				}
+				d.pack = pack
+				if d.enc, err = encode.ParseEncoding(*enc); err != nil {
+					return usagef("%v", err)
+				}
+				if *tgt != "" {
+					t, err := target.Lookup(*tgt)
+					if err != nil {
+						return usagef("unknown target %q; targets are %s", *tgt, targetNames())
 					}
-					formats = []profiles.Format{f}
+					d.target = &t
 				}
 				switch {
 				case *out == "" && *node == "":
 					return usagef("say where the output goes: -o DIR for every node, or --node NAME for one node on standard output")
 				case *out != "" && *node != "":
 					return usagef("-o and --node exclude each other: --node prints one node to standard output")
+				case *node != "" && pack == packMatchbox:
+					return usagef("--format matchbox writes a data directory: use -o DIR")
 				}
 				c, err := load(e, file, *strict)
 				if err != nil {
 					return err
 				}
-				if *node != "" {
-					return renderOne(e, c, *node, formats)
+				r := renderer{c: c, delivery: &d}
+				if f != "" {
+					r.forced = []profiles.Format{f}
 				}
-				return renderAll(e, c, *out, formats)
+				if *node != "" {
+					return r.one(e, *node)
+				}
+				return r.all(e, *out)
 			}
 		},
 	}
 }
 
-// checkFormats fails when a forced format is not read by some node.
-func checkFormats(c *cluster.Cluster, nodes []*cluster.Node, formats []profiles.Format) error {
-	if len(formats) == 0 {
+// renderer renders a loaded description with the command's choices.
+type renderer struct {
+	c        *cluster.Cluster
+	forced   []profiles.Format // nil: each profile's defaults
+	delivery *delivery
+}
+
+// formats returns the formats rendered for a node.
+func (r *renderer) formats(n *cluster.Node) []profiles.Format {
+	if r.forced != nil {
+		return r.forced
+	}
+	p, _ := profiles.Lookup(n.Profile)
+	return p.Defaults
+}
+
+// check fails when a forced format is not read by some node.
+func (r *renderer) check(nodes []*cluster.Node) error {
+	if r.forced == nil {
 		return nil
 	}
 	var bad []string
 	for _, n := range nodes {
 		p, _ := profiles.Lookup(n.Profile)
-		if !p.Supports(formats[0]) {
+		if !p.Supports(r.forced[0]) {
 			bad = append(bad, fmt.Sprintf("%s (%s: %s)", n.Name, p.Name, formatNames(p.Formats)))
 		}
 	}
 	if len(bad) > 0 {
-		return usagef("format %s does not apply to %s; leave --format out to use each profile's own", formats[0], strings.Join(bad, ", "))
+		return usagef("format %s does not apply to %s; leave --format out to use each profile's own, or render those nodes from a description of their own",
+			r.forced[0], strings.Join(bad, ", "))
 	}
 	return nil
 }
 
-func renderOne(e env, c *cluster.Cluster, name string, formats []profiles.Format) error {
+func (r *renderer) one(e env, name string) error {
 	var node *cluster.Node
 	var names []string
-	for i := range c.Nodes {
-		names = append(names, c.Nodes[i].Name)
-		if c.Nodes[i].Name == name {
-			node = &c.Nodes[i]
+	for i := range r.c.Nodes {
+		names = append(names, r.c.Nodes[i].Name)
+		if r.c.Nodes[i].Name == name {
+			node = &r.c.Nodes[i]
 		}
 	}
 	if node == nil {
-		return usagef("no node %q in %s; nodes are %s", name, c.File, strings.Join(names, ", "))
+		return usagef("no node %q in %s; nodes are %s", name, r.c.File, strings.Join(names, ", "))
 	}
-	if err := checkFormats(c, []*cluster.Node{node}, formats); err != nil {
+	nodes := []*cluster.Node{node}
+	if err := r.check(nodes); err != nil {
 		return err
 	}
-	plan, err := render.Plan1(c, node)
+	plan, err := render.Plan1(r.c, node)
 	if err != nil {
 		return err
 	}
-	f := plan.Profile.Defaults[0]
-	if len(formats) > 0 {
-		f = formats[0]
-	}
-	data, err := render.Emit(plan, f)
+	f := r.formats(node)[0] // the node's primary config
+	formats := func(*cluster.Node) []profiles.Format { return []profiles.Format{f} }
+	arts, err := render.Artifacts(plan, []profiles.Format{f})
 	if err != nil {
 		return err
 	}
-	_, err = e.stdout.Write(data)
+	tree := map[string][]byte{}
+	for _, a := range arts {
+		tree[name+"/"+a.Name] = a.Data
+	}
+	r.warn(e, nodes, formats)
+	if tree, err = r.delivery.apply(r.c, nodes, tree, formats); err != nil {
+		return err
+	}
+	key := name + "/" + render.FileName(f)
+	if r.delivery.pack == packNoCloudISO {
+		key = name + "/seed.iso"
+	}
+	_, err = e.stdout.Write(tree[key])
 	return err
 }
 
-func renderAll(e env, c *cluster.Cluster, dir string, formats []profiles.Format) error {
-	nodes := make([]*cluster.Node, len(c.Nodes))
-	for i := range c.Nodes {
-		nodes[i] = &c.Nodes[i]
+func (r *renderer) all(e env, dir string) error {
+	nodes := make([]*cluster.Node, len(r.c.Nodes))
+	for i := range r.c.Nodes {
+		nodes[i] = &r.c.Nodes[i]
 	}
-	if err := checkFormats(c, nodes, formats); err != nil {
+	if err := r.check(nodes); err != nil {
 		return err
 	}
-	tree, err := render.Tree(c, formats)
+	tree, err := render.Tree(r.c, r.forced)
 	if err != nil {
+		return err
+	}
+	r.warn(e, nodes, r.formats)
+	if tree, err = r.delivery.apply(r.c, nodes, tree, r.formats); err != nil {
 		return err
 	}
 	if err := output.WriteTree(dir, tree); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "wrote %d files for %d nodes of cluster %s into %s\n", len(tree), len(c.Nodes), c.Name, dir)
+	fmt.Fprintf(e.stderr, "wrote %d files for %d nodes of cluster %s into %s\n", len(tree), len(r.c.Nodes), r.c.Name, dir)
 	return nil
+}
+
+func (r *renderer) warn(e env, nodes []*cluster.Node, formats func(*cluster.Node) []profiles.Format) {
+	for _, a := range r.delivery.advice(nodes, formats) {
+		fmt.Fprintf(e.stderr, "swarmboot render: warning: %s\n", a)
+	}
 }

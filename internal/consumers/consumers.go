@@ -18,6 +18,7 @@ import (
 	"github.com/coreos/coreos-cloudinit/config/validate"
 	"github.com/coreos/go-systemd/v22/unit"
 	ignition "github.com/coreos/ignition/v2/config/v3_3"
+	ignitionAny "github.com/coreos/ignition/v2/config/v3_5"
 	"github.com/coreos/vcontext/report"
 )
 
@@ -150,4 +151,15 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// IgnitionAny parses an Ignition config of any spec 3.x version with
+// Ignition's own version-dispatching parser (as the agent does) and fails
+// on any error or warning.
+func IgnitionAny(data []byte) (string, error) {
+	cfg, rep, err := ignitionAny.ParseCompatibleVersion(data)
+	if err != nil {
+		return "", fmt.Errorf("ignition: %w\n%s", err, rep)
+	}
+	return cfg.Ignition.Version, strict("ignition", rep)
 }

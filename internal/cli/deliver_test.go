@@ -1,0 +1,174 @@
+package cli
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kdomanski/iso9660"
+
+	"github.com/swarmboot/swarmboot/delivery/matchbox"
+	"github.com/swarmboot/swarmboot/internal/consumers"
+)
+
+func TestRenderEncodeGzip(t *testing.T) {
+	_, plain, _ := runCLI(t, "", "render", seedPath(t), "--node", "etcd-01")
+	code, gz, errOut := runCLI(t, "", "render", seedPath(t), "--node", "etcd-01", "--encode", "gzip")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	zr, err := gzip.NewReader(strings.NewReader(gz))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(zr)
+	if string(got) != plain {
+		t.Error("gzip user-data does not inflate to the plain user-data")
+	}
+	code, b64, _ := runCLI(t, "", "render", seedPath(t), "--node", "etcd-01", "--encode", "gzip+base64")
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	if code != ExitOK || err != nil || !bytes.Equal(raw, []byte(gz)) {
+		t.Errorf("gzip+base64 is not base64 of the gzip bytes: exit %d, %v", code, err)
+	}
+}
+
+// For Ignition, gzip means a wrapper config that Ignition itself reads.
+func TestRenderEncodeIgnitionWrapper(t *testing.T) {
+	code, out, errOut := runCLI(t, "", "render", seedPath(t), "--node", "docker-01", "--encode", "gzip")
+	if code != ExitOK || !strings.Contains(out, `"compression":"gzip"`) {
+		t.Fatalf("exit %d: %.200s %s", code, out, errOut)
+	}
+	if _, err := consumers.IgnitionAny([]byte(out)); err != nil {
+		t.Errorf("the wrapper is not a valid Ignition config: %v", err)
+	}
+}
+
+func TestRenderTargetLimit(t *testing.T) {
+	// 200 SSH keys make every node's user-data larger than AWS's 16 KiB.
+	seed, _ := os.ReadFile(seedPath(t))
+	keys := "ssh_authorized_keys:\n" + strings.Repeat("  - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBigClusterKeyxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx ops@example\n", 200)
+	big := strings.Replace(string(seed), "ssh_authorized_keys:\n", keys+"# was:\n", 1)
+	big = strings.Replace(big, "  - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDemoKeyForTheSeedClusterOnlyxxxxxxxxxxx ops@example\n", "", 1)
+	dir := filepath.Join(t.TempDir(), "out")
+	code, _, errOut := runCLI(t, big, "render", "-", "-o", dir, "--target", "aws")
+	if code != ExitInvalid || !strings.Contains(errOut, `node "etcd-01": cloud-config user-data is`) ||
+		!strings.Contains(errOut, "over aws's limit of 16384 bytes") || !strings.Contains(errOut, "--encode gzip") {
+		t.Fatalf("exit %d:\n%s", code, errOut)
+	}
+	if _, err := os.Stat(dir); err == nil {
+		t.Error("output written although a node does not fit")
+	}
+	if code, _, errOut := runCLI(t, big, "render", "-", "-o", dir, "--target", "aws", "--encode", "gzip"); code != ExitOK {
+		t.Errorf("with gzip every node fits: exit %d\n%s", code, errOut)
+	}
+	if code, _, errOut := runCLI(t, "", "render", seedPath(t), "-o", dir, "--target", "moon"); code != ExitUsage || !strings.Contains(errOut, "targets are") {
+		t.Errorf("unknown target: exit %d\n%s", code, errOut)
+	}
+}
+
+func TestRenderNoCloudISO(t *testing.T) {
+	debian, _ := filepath.Abs("../../examples/debian.yaml")
+	dir := filepath.Join(t.TempDir(), "out")
+	if code, _, errOut := runCLI(t, "", "render", debian, "-o", dir, "--format", "nocloud-iso"); code != ExitOK {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	_, userData, _ := runCLI(t, "", "render", debian, "--node", "etcd-2")
+	f, err := os.Open(filepath.Join(dir, "etcd-2", "seed.iso"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := iso9660.OpenImage(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if label, _ := img.Label(); label != "cidata" {
+		t.Errorf("volume label %q, want cidata", label)
+	}
+	root, _ := img.RootDir()
+	children, _ := root.GetChildren()
+	files := map[string]string{}
+	for _, c := range children {
+		data, _ := io.ReadAll(c.Reader())
+		files[c.Name()] = string(data)
+	}
+	if files["user-data"] != userData || !strings.Contains(files["meta-data"], "instance-id: bookworm-etcd-2-") ||
+		!strings.Contains(files["network-config"], "172.20.0.12/24") {
+		t.Errorf("seed image content wrong: %v", files)
+	}
+	if code, _, errOut := runCLI(t, "", "render", seedPath(t), "-o", dir, "--format", "nocloud-iso"); code != ExitUsage || !strings.Contains(errOut, "does not apply to docker-01") {
+		t.Errorf("nocloud-iso for Flatcar nodes: exit %d\n%s", code, errOut)
+	}
+}
+
+func TestRenderMatchbox(t *testing.T) {
+	desc := `version: 1
+cluster: pxe
+profile: flatcar
+nodes:
+  - {name: n1, ip: 10.0.0.1, roles: [etcd, docker, manager], mac: "52:54:00:00:00:01"}
+  - {name: n2, ip: 10.0.0.2, roles: [etcd, docker], mac: "52:54:00:00:00:02"}
+  - {name: n3, ip: 10.0.0.3, roles: [etcd, docker], mac: "52:54:00:00:00:03"}
+`
+	dir := filepath.Join(t.TempDir(), "matchbox")
+	args := []string{"render", "-", "-o", dir, "--format", "matchbox", "--matchbox-url", "http://matchbox.lan:8080", "--flatcar-version", "4081.2.0"}
+	if code, _, errOut := runCLI(t, desc, args...); code != ExitOK {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	if err := matchbox.Verify(os.DirFS(dir)); err != nil {
+		t.Errorf("matchbox data directory does not verify: %v", err)
+	}
+	ign, err := os.ReadFile(filepath.Join(dir, "ignition", "n2.ign"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := consumers.Ignition(ign); err != nil {
+		t.Error(err)
+	}
+	noMAC := strings.Replace(desc, `, mac: "52:54:00:00:00:03"`, "", 1)
+	if code, _, errOut := runCLI(t, noMAC, args...); code != ExitInvalid || !strings.Contains(errOut, "add `mac:` to n3") {
+		t.Errorf("node without MAC: exit %d\n%s", code, errOut)
+	}
+}
+
+func TestVagrant(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "vagrant")
+	if code, _, errOut := runCLI(t, "", "vagrant", seedPath(t), "-o", dir, "--box", "ubuntu=bento/ubuntu-24.04"); code != ExitOK {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	vf, err := os.ReadFile(filepath.Join(dir, "Vagrantfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"'bento/ubuntu-24.04'", "ip: '192.168.101.111'", "path: 'etcd-01/user-data'", "source: 'docker-01/user-data'"} {
+		if !strings.Contains(string(vf), want) {
+			t.Errorf("Vagrantfile lacks %s", want)
+		}
+	}
+	// The Flatcar nodes get coreos-cloudconfig without the static network
+	// (Vagrant addresses the private network itself).
+	ud, _ := os.ReadFile(filepath.Join(dir, "docker-01", "user-data"))
+	if err := consumers.CoreOSCloudConfig(ud); err != nil || strings.Contains(string(ud), "10-swarmboot-static.network") {
+		t.Errorf("docker-01 user-data: %v", err)
+	}
+	ruby, err := exec.LookPath("ruby")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("ruby missing: CI must install it (scripts/install-deps.sh)")
+		}
+		t.Skip("ruby not installed")
+	}
+	if out, err := exec.Command(ruby, "-c", filepath.Join(dir, "Vagrantfile")).CombinedOutput(); err != nil {
+		t.Errorf("ruby -c: %v\n%s", err, out)
+	}
+	fcos := "version: 1\ncluster: f\nprofile: fcos\nnodes: [{name: a, ip: 10.0.0.1, roles: [etcd, docker]}]\n"
+	if code, _, errOut := runCLI(t, fcos, "vagrant", "-", "-o", dir); code != ExitInvalid || !strings.Contains(errOut, "cannot deliver") {
+		t.Errorf("fcos under Vagrant: exit %d\n%s", code, errOut)
+	}
+}
