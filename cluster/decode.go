@@ -23,6 +23,8 @@ const maxNodeVisits = 2_000_000
 type decoder struct {
 	rep    *Report
 	pos    map[string]Pos
+	failed map[string]bool // paths whose value could not be decoded
+	dir    string          // snippet paths are relative to it
 	visits int
 	abort  bool // budget exhausted: stop walking
 }
@@ -37,6 +39,9 @@ func posOf(n *yaml.Node) Pos { return Pos{Line: n.Line, Col: n.Column} }
 
 func (d *decoder) errorf(n *yaml.Node, path string, kind error, format string, args ...any) {
 	d.rep.add(Error, path, posOf(n), kind, format, args...)
+	if kind != ErrUnknownKey && kind != ErrDuplicateKey {
+		d.failed[path] = true
+	}
 }
 
 // resolve follows aliases and charges the visit budget.
@@ -302,6 +307,7 @@ func (d *decoder) cluster(n *yaml.Node, c *Cluster) bool {
 		{"etcd", func(n *yaml.Node, path string) { d.mapping(n, path, d.etcd(&c.Etcd)) }},
 		{"docker", func(n *yaml.Node, path string) { d.mapping(n, path, d.docker(&c.Docker)) }},
 		{"swarm", func(n *yaml.Node, path string) { d.mapping(n, path, d.swarm(&c.Swarm)) }},
+		{"snippets", func(n *yaml.Node, path string) { d.mapping(n, path, d.snippets(&c.Snippets)) }},
 		{"nodes", func(n *yaml.Node, path string) {
 			d.list(n, path, func(e *yaml.Node, sub string) {
 				var node Node
@@ -364,5 +370,6 @@ func (d *decoder) node(nd *Node) []field {
 		{"roles", d.strList(&nd.Roles)},
 		{"profile", d.str(&nd.Profile)},
 		{"mac", d.mac(&nd.MAC)},
+		{"snippets", func(n *yaml.Node, path string) { d.mapping(n, path, d.snippets(&nd.Snippets)) }},
 	}
 }

@@ -25,6 +25,8 @@ var (
 	ErrTopology      = errors.New("the cluster cannot work as described")
 	ErrPortConflict  = errors.New("port conflict")
 	ErrNotApplicable = errors.New("setting does not apply")
+	ErrSnippet       = errors.New("snippet cannot be used")
+	ErrConflict      = errors.New("snippet conflicts with generated config")
 
 	// Warnings.
 	WarnEvenEtcd     = errors.New("even number of etcd members")

@@ -55,12 +55,14 @@ func Load(file string, data []byte) (c *Cluster, rep *Report) {
 	if !ok {
 		return c, rep
 	}
-	d := &decoder{rep: rep, pos: c.pos}
+	d := &decoder{rep: rep, pos: c.pos, failed: map[string]bool{}, dir: baseDir(file)}
 	d.cluster(root, c)
-	if d.abort || rep.IsFatal(false) {
-		// Validation on half-decoded values would only add noise.
+	if d.abort || rep.full() {
 		return c, rep
 	}
+	// Validate even after decoding errors, so one run reports every
+	// problem; rules about a value that failed to decode stay silent.
+	c.failed = d.failed
 	c.applyDefaults()
 	c.validate(rep)
 	return c, rep

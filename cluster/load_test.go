@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -144,6 +146,30 @@ func aliasBomb() string {
 		strings.Repeat("*n, ", 250_000) + "*n]\n"
 }
 
+// TestReportsEveryProblem: one run names every independent mistake, and a
+// value that failed to decode is not reported twice.
+func TestReportsEveryProblem(t *testing.T) {
+	input := edit(t, "docker: {port: 2375}", "docker: {port: high, bnd: node}")
+	input = strings.Replace(input, "roles: [etcd, docker]}", "roles: [etcd, dockr]}", 1)
+	input = strings.Replace(input, "ip: 10.0.0.3", "ip: 10.0.0.1", 1)
+	_, rep := Load("m.yaml", []byte(input))
+	want := []string{
+		"m.yaml:6:16: error at $.docker.port: expected a whole number",
+		"m.yaml:6:22: error at $.docker.bnd: unknown key",
+		"m.yaml:10:43: error at $.nodes[1].roles[1]: unknown role",
+		"m.yaml:11:19: error at $.nodes[2].ip: address 10.0.0.1 is already used",
+	}
+	got := rep.String()
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("report lacks %q", w)
+		}
+	}
+	if n := len(rep.Entries); n != len(want) {
+		t.Errorf("%d entries, want %d:\n%s", n, len(want), got)
+	}
+}
+
 func TestWarnings(t *testing.T) {
 	cases := []struct {
 		name, old, new string
@@ -182,4 +208,42 @@ func FuzzLoad(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestSnippetErrors(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("syntax.yaml", "users:\n  - name: [ops\n")
+	write("list.yaml", "- a\n- b\n")
+	write("alias.yaml", "a: &x [1]\nb: *x\n")
+	write("ok.bu", "variant: flatcar\nversion: 1.0.0\n")
+	cases := []struct {
+		name, snippets, want string
+		kind                 error
+	}{
+		{"missing file", "snippets: {cloud-config: [nope.yaml]}", "c.yaml:4:27: error at $.snippets.cloud-config[0]: cannot read snippet", ErrSnippet},
+		{"syntax in snippet", "snippets: {cloud-config: [syntax.yaml]}", "syntax.yaml:2:11: error", ErrSyntax},
+		{"not a mapping", "snippets: {cloud-config: [list.yaml]}", "list.yaml:1:1: error at $: a snippet is a mapping", ErrSnippet},
+		{"alias", "snippets: {cloud-config: [alias.yaml]}", "alias.yaml:1:4: error: anchors and aliases are not supported", ErrSnippet},
+		{"unknown family", "snippets: {ignition: [ok.bu]}", `c.yaml:4:12: error at $.snippets.ignition: unknown key "ignition"`, ErrUnknownKey},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			desc := strings.Replace(base, "profile: ubuntu\n", "profile: ubuntu\n"+tc.snippets+"\n", 1)
+			_, rep := Load(filepath.Join(dir, "c.yaml"), []byte(desc))
+			if !rep.Has(tc.kind) || !strings.Contains(rep.String(), filepath.Join(dir, tc.want)) {
+				t.Errorf("want %q (%v) in:\n%s", tc.want, tc.kind, rep)
+			}
+		})
+	}
+	// A node's own snippet must be of a format its profile reads.
+	desc := strings.Replace(base, "roles: [etcd, docker]}\n  - {name: c", "roles: [etcd, docker], snippets: {butane: [ok.bu]}}\n  - {name: c", 1)
+	_, rep := Load(filepath.Join(dir, "c.yaml"), []byte(desc))
+	if !rep.Has(ErrNotApplicable) || !strings.Contains(rep.String(), "butane snippet would never be used") {
+		t.Errorf("ubuntu node with a butane snippet accepted:\n%s", rep)
+	}
 }

@@ -31,6 +31,7 @@ type Entry struct {
 	Pos      Pos
 	Kind     error // one of the sentinel errors
 	Message  string
+	File     string // set when the finding is in another file (a snippet)
 }
 
 // Report collects the findings of loading and validating one description.
@@ -78,6 +79,23 @@ func (r *Report) Has(kind error) bool {
 	return false
 }
 
+// merge adds the entries of a report on another file.
+func (r *Report) merge(other *Report) {
+	for _, e := range other.Entries {
+		if e.File == "" {
+			e.File = other.File
+		}
+		r.Entries = append(r.Entries, e)
+	}
+}
+
+// Addf adds an error found in file (a snippet) at pos; the renderer uses it
+// for conflicts between snippets and generated content.
+func (r *Report) Addf(file string, pos Pos, path string, kind error, format string, args ...any) {
+	r.add(Error, path, pos, kind, format, args...)
+	r.Entries[len(r.Entries)-1].File = file
+}
+
 // full reports whether the report has stopped taking entries.
 func (r *Report) full() bool { return len(r.Entries) > maxEntries }
 
@@ -99,7 +117,11 @@ func (r *Report) sort() {
 // String formats one entry as "file:line:col: error at $.path: message".
 func (r *Report) format(e Entry) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s:%d:%d: %s", r.File, e.Pos.Line, e.Pos.Col, e.Severity)
+	file := r.File
+	if e.File != "" {
+		file = e.File
+	}
+	fmt.Fprintf(&b, "%s:%d:%d: %s", file, e.Pos.Line, e.Pos.Col, e.Severity)
 	if e.Path != "" {
 		fmt.Fprintf(&b, " at %s", e.Path)
 	}

@@ -64,8 +64,10 @@ type Cluster struct {
 	Docker            Docker
 	Swarm             Swarm
 	Nodes             []Node
+	Snippets          Snippets // merged into every node of their format
 
-	pos map[string]Pos // where each value stood, by path
+	pos    map[string]Pos  // where each value stood, by path
+	failed map[string]bool // paths whose value did not decode
 }
 
 // Network is static addressing shared by every node.
@@ -118,6 +120,8 @@ type Node struct {
 	// MAC, optional, identifies the machine: PXE (matchbox) selects it by
 	// MAC, and static network config matches the NIC by it, not by name.
 	MAC string // canonical lower-case aa:bb:cc:dd:ee:ff
+	// Snippets are merged after the cluster's, into this node only.
+	Snippets Snippets
 }
 
 // Has reports whether the node carries the role.

@@ -18,11 +18,29 @@ type validator struct {
 }
 
 func (v validator) errorf(path string, kind error, format string, args ...any) {
-	v.rep.add(Error, path, v.c.Pos(path), kind, format, args...)
+	if !v.c.decodeFailed(path) {
+		v.rep.add(Error, path, v.c.Pos(path), kind, format, args...)
+	}
 }
 
 func (v validator) warnf(path string, kind error, format string, args ...any) {
-	v.rep.add(Warning, path, v.c.Pos(path), kind, format, args...)
+	if !v.c.decodeFailed(path) {
+		v.rep.add(Warning, path, v.c.Pos(path), kind, format, args...)
+	}
+}
+
+// decodeFailed reports whether path or a value inside it failed to decode
+// (already reported, so rules about it would only repeat the problem).
+func (c *Cluster) decodeFailed(path string) bool {
+	if path == "$" {
+		return c.failed[path] // whole-file rules still speak
+	}
+	for p := range c.failed {
+		if p == path || strings.HasPrefix(p, path+".") || strings.HasPrefix(p, path+"[") {
+			return true
+		}
+	}
+	return false
 }
 
 // validate checks every rule that needs the whole, defaulted description.
@@ -295,6 +313,20 @@ func (c *Cluster) validateNodeProfile(v validator, p string, n *Node) {
 	if !ok {
 		return
 	}
+	for _, s := range []struct {
+		key    string
+		list   []*Snippet
+		format profiles.Format
+	}{
+		{"cloud-config", n.Snippets.CloudConfig, profiles.CloudConfig},
+		{"coreos-cloudconfig", n.Snippets.CoreOSCloudConfig, profiles.CoreOSCloudConfig},
+		{"butane", n.Snippets.Butane, profiles.Butane},
+	} {
+		if len(s.list) > 0 && !prof.Supports(s.format) {
+			v.errorf(p+".snippets."+s.key, ErrNotApplicable, "node %s (profile %s) reads %s, so a %s snippet would never be used",
+				n.Name, prof.Name, strings.Join(formatNames(prof.Formats), ", "), s.key)
+		}
+	}
 	if c.Docker.Activation == ActivationSocket && !prof.Docker.SocketActivation && (n.Has(RoleDocker)) {
 		v.errorf("$.docker.activation", ErrNotApplicable,
 			"`activation: socket` needs a socket-activated docker.service, which profile %s (node %s) does not have; use `activation: drop-in`", prof.Name, n.Name)
@@ -367,6 +399,14 @@ func (c *Cluster) validatePorts(v validator, i int) {
 	if n.Has(RoleManager) {
 		claim(c.Swarm.Manager.Port, service{"the swarm manager", "$.swarm.manager.port"})
 	}
+}
+
+func formatNames(fs []profiles.Format) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = string(f)
+	}
+	return out
 }
 
 func contains(list []string, s string) bool {

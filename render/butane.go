@@ -89,5 +89,9 @@ func emitButane(p *Plan) ([]byte, error) {
 		}
 		cfg.Systemd.Units = append(cfg.Systemd.Units, bu)
 	}
-	return marshalYAML(header("# Butane config; `butane --strict` turns it into the config.ign beside it.", p), cfg)
+	merged, err := mergeSnippets(p.Node, cfg, p.Snippets.Butane)
+	if err != nil {
+		return nil, err
+	}
+	return marshalYAML(header("# Butane config; `butane --strict` turns it into the config.ign beside it.", p), merged)
 }

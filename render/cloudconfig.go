@@ -3,6 +3,8 @@ package render
 import (
 	"fmt"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/swarmboot/swarmboot/delivery/nocloud"
 )
 
@@ -14,7 +16,19 @@ type cloudConfig struct {
 	SSHAuthorizedKeys []string    `yaml:"ssh_authorized_keys,omitempty"`
 	Packages          []string    `yaml:"packages,omitempty"`
 	WriteFiles        []cloudFile `yaml:"write_files,omitempty"`
-	Runcmd            [][]string  `yaml:"runcmd,omitempty"`
+	Runcmd            []command   `yaml:"runcmd,omitempty"`
+}
+
+// command is one runcmd entry: an argv list, run without a shell, written
+// on one line.
+type command []string
+
+func (c command) MarshalYAML() (any, error) {
+	n := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+	for _, arg := range c {
+		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: arg})
+	}
+	return n, nil
 }
 
 // cloudFile is a write_files entry; both cloud-init and coreos-cloudinit
@@ -41,7 +55,11 @@ func emitCloudConfig(p *Plan) ([]byte, error) {
 		WriteFiles:        planFiles(p),
 		Runcmd:            runcmd(p),
 	}
-	return marshalYAML(header("#cloud-config", p), cc)
+	merged, err := mergeSnippets(p.Node, cc, p.Snippets.CloudConfig)
+	if err != nil {
+		return nil, err
+	}
+	return marshalYAML(header("#cloud-config", p), merged)
 }
 
 // planFiles lists the plan's files, then its units and drop-ins as files.
@@ -65,17 +83,17 @@ func planFiles(p *Plan) []cloudFile {
 // enables and (re)starts units in plan order. --no-block: etcd reports
 // ready only once it has quorum, and runcmd must not wait for the other
 // members to boot.
-func runcmd(p *Plan) [][]string {
+func runcmd(p *Plan) []command {
 	if len(p.Units) == 0 {
 		return nil
 	}
-	cmds := [][]string{{"systemctl", "daemon-reload"}}
+	cmds := []command{{"systemctl", "daemon-reload"}}
 	for _, u := range p.Units {
 		if u.Enable {
-			cmds = append(cmds, []string{"systemctl", "enable", u.Name})
+			cmds = append(cmds, command{"systemctl", "enable", u.Name})
 		}
 		if u.Action != NoAction {
-			cmds = append(cmds, []string{"systemctl", string(u.Action), "--no-block", u.Name})
+			cmds = append(cmds, command{"systemctl", string(u.Action), "--no-block", u.Name})
 		}
 	}
 	return cmds

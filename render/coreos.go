@@ -47,5 +47,9 @@ func emitCoreOSCloudConfig(p *Plan) ([]byte, error) {
 		}
 		cfg.CoreOS.Units = append(cfg.CoreOS.Units, cu)
 	}
-	return marshalYAML(header("#cloud-config", p), cfg)
+	merged, err := mergeSnippets(p.Node, cfg, p.Snippets.CoreOSCloudConfig)
+	if err != nil {
+		return nil, err
+	}
+	return marshalYAML(header("#cloud-config", p), merged)
 }

@@ -4,12 +4,18 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/clarketm/json" // omits empty structs, as Ignition and Butane do
+	butane "github.com/coreos/butane/config"
+	"github.com/coreos/butane/config/common"
 	"github.com/coreos/ignition/v2/config/v3_3/types"
 	"github.com/vincent-petithory/dataurl"
+
+	"github.com/swarmboot/swarmboot/cluster"
 )
 
 // emitIgnition builds the Ignition config from Ignition's own types
@@ -19,6 +25,9 @@ import (
 func emitIgnition(p *Plan) ([]byte, error) {
 	if p.Profile.Ignition.Spec != types.MaxVersion.String() {
 		return nil, fmt.Errorf("profile %s: Ignition spec %s is not supported (swarmboot writes %s)", p.Profile.Name, p.Profile.Ignition.Spec, types.MaxVersion)
+	}
+	if len(p.Snippets.Butane) > 0 {
+		return ignitionViaButane(p)
 	}
 	v := newIgnitionView(p)
 	cfg := types.Config{Ignition: types.Ignition{Version: p.Profile.Ignition.Spec}}
@@ -61,6 +70,33 @@ func emitIgnition(p *Plan) ([]byte, error) {
 		return nil, err
 	}
 	return append(out, '\n'), nil
+}
+
+// ignitionViaButane: with the operator's Butane snippets merged in, the
+// Ignition config is what Butane makes of the merged Butane config, so the
+// snippets get Butane's own translation and checks.
+func ignitionViaButane(p *Plan) ([]byte, error) {
+	bu, err := emitButane(p)
+	if err != nil {
+		return nil, err
+	}
+	out, rep, err := butane.TranslateBytes(bu, common.TranslateBytesOptions{})
+	if err == nil && len(rep.Entries) > 0 {
+		err = errors.New("warnings are fatal here, as with butane --strict")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("node %s: Butane rejects the config merged from its snippets (%s): %v\n%s",
+			p.Node, snippetFiles(p.Snippets.Butane), err, rep)
+	}
+	return append(out, '\n'), nil
+}
+
+func snippetFiles(s []*cluster.Snippet) string {
+	names := make([]string, len(s))
+	for i, x := range s {
+		names[i] = x.File
+	}
+	return strings.Join(names, ", ")
 }
 
 // dataURL encodes file contents the way Butane does, so both paths give

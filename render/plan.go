@@ -24,6 +24,9 @@ type Plan struct {
 	// section (profiles whose etcd is configured that way), as flag
 	// name / value pairs.
 	Etcd2 []KV
+	// Snippets are the operator's fragments for this node: the cluster's,
+	// then the node's own. Each emitter merges the ones of its format.
+	Snippets cluster.Snippets
 	// Network is the node's static address (nil: DHCP). Formats that
 	// carry network config beside user-data (NoCloud network-config) read
 	// it; for the others the plan already holds a file or unit.

@@ -53,6 +53,11 @@ func (x *clusterContext) plan(n *cluster.Node) (*Plan, error) {
 		Hostname: n.Name,
 		Profile:  prof,
 		SSHKeys:  x.c.SSHAuthorizedKeys,
+		Snippets: cluster.Snippets{
+			CloudConfig:       concat(x.c.Snippets.CloudConfig, n.Snippets.CloudConfig),
+			CoreOSCloudConfig: concat(x.c.Snippets.CoreOSCloudConfig, n.Snippets.CoreOSCloudConfig),
+			Butane:            concat(x.c.Snippets.Butane, n.Snippets.Butane),
+		},
 	}
 	if x.c.InstallPackages {
 		p.Packages = packagesFor(prof, n)
@@ -73,6 +78,14 @@ func (x *clusterContext) plan(n *cluster.Node) (*Plan, error) {
 		}
 	}
 	return p, nil
+}
+
+// concat returns a followed by b, sharing a when b is empty (the common case).
+func concat(a, b []*cluster.Snippet) []*cluster.Snippet {
+	if len(b) == 0 {
+		return a
+	}
+	return append(append([]*cluster.Snippet(nil), a...), b...)
 }
 
 // packagesFor lists the profile's packages for the node's roles, once each,

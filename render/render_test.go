@@ -10,9 +10,15 @@ import (
 	"github.com/swarmboot/swarmboot/profiles"
 )
 
-func mustLoad(t testing.TB, text string) *cluster.Cluster {
+// mustLoad loads a description given as text; file, if given, names it
+// (snippet paths are relative to its folder).
+func mustLoad(t testing.TB, text string, file ...string) *cluster.Cluster {
 	t.Helper()
-	c, rep := cluster.Load("t.yaml", []byte(text))
+	name := "t.yaml"
+	if len(file) > 0 {
+		name = file[0]
+	}
+	c, rep := cluster.Load(name, []byte(text))
 	if err := rep.Err(false); err != nil {
 		t.Fatalf("invalid test description:\n%v", err)
 	}

@@ -1,0 +1,106 @@
+package cluster
+
+import (
+	"os"
+	"path/filepath"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Snippets are operators' own config fragments, in a node's native format,
+// merged into what swarmboot generates (see render's merge rules). Each
+// list is applied in order, the cluster's before a node's own.
+type Snippets struct {
+	CloudConfig       []*Snippet // for cloud-config nodes (ubuntu, debian)
+	CoreOSCloudConfig []*Snippet // for coreos-cloudconfig output
+	Butane            []*Snippet // for Butane and Ignition output (flatcar, fcos)
+}
+
+// Snippet is one parsed fragment file.
+type Snippet struct {
+	File string     // as named in the description, resolved against its folder
+	Root *yaml.Node // the fragment's top-level mapping
+}
+
+// maxSnippetSize bounds one fragment; user-data limits are far smaller.
+const maxSnippetSize = 1 << 20
+
+func baseDir(file string) string {
+	if file == "" || file == "<stdin>" || file == "-" {
+		return "."
+	}
+	return filepath.Dir(file)
+}
+
+func (d *decoder) snippets(s *Snippets) []field {
+	return []field{
+		{"cloud-config", d.snippetList(&s.CloudConfig)},
+		{"coreos-cloudconfig", d.snippetList(&s.CoreOSCloudConfig)},
+		{"butane", d.snippetList(&s.Butane)},
+	}
+}
+
+// snippetList reads and parses each named file now, so a missing file or
+// a YAML error in a fragment is reported with the rest of the description.
+func (d *decoder) snippetList(dst *[]*Snippet) func(*yaml.Node, string) {
+	return func(n *yaml.Node, path string) {
+		d.list(n, path, func(e *yaml.Node, sub string) {
+			var name string
+			d.str(&name)(e, sub)
+			if name == "" {
+				return
+			}
+			file := name
+			if !filepath.IsAbs(file) {
+				file = filepath.Join(d.dir, file)
+			}
+			data, err := readSnippet(file)
+			if err != nil {
+				d.errorf(e, sub, ErrSnippet, "cannot read snippet %s: %v (paths are relative to the description's folder)", file, err)
+				return
+			}
+			rep := &Report{File: file}
+			root, ok := parse(data, rep)
+			switch {
+			case !ok:
+			case root.Kind != yaml.MappingNode:
+				rep.add(Error, "$", posOf(root), ErrSnippet, "a snippet is a mapping of top-level keys, as in the format's own files")
+				ok = false
+			case hasAlias(root, rep):
+				ok = false
+			}
+			d.rep.merge(rep)
+			if !ok {
+				d.failed[sub] = true
+				return
+			}
+			*dst = append(*dst, &Snippet{File: file, Root: root})
+		})
+	}
+}
+
+// hasAlias rejects anchors and aliases in snippets: merged output must not
+// depend on how a fragment shares text, and no fragment may expand.
+func hasAlias(n *yaml.Node, rep *Report) bool {
+	if n.Kind == yaml.AliasNode || n.Anchor != "" {
+		rep.add(Error, "", posOf(n), ErrSnippet, "anchors and aliases are not supported in snippets; write the values out")
+		return true
+	}
+	for _, c := range n.Content {
+		if hasAlias(c, rep) {
+			return true
+		}
+	}
+	return false
+}
+
+func readSnippet(file string) ([]byte, error) {
+	info, err := os.Stat(file)
+	if err != nil {
+		return nil, err
+	}
+	if info.Size() > maxSnippetSize {
+		return nil, ErrTooLarge
+	}
+	return os.ReadFile(file)
+}
