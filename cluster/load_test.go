@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	_ "github.com/swarmboot/swarmboot/internal/testflags"
+	_ "github.com/swarmboot/swarmboot/internal/testutil"
 )
 
 // base is a valid description that the cases below break one way each.

@@ -5,47 +5,12 @@ package profiles
 // between /usr/bin and /usr/sbin), the bare command name is used and
 // systemd (>= 239) looks it up in its fixed search path.
 func init() {
-	debianPackages := map[string][]string{
-		"etcd":    {"etcd-server", "etcd-client"},
-		"docker":  {"docker.io"},
-		"manager": {"docker.io"},
-	}
-	register(&Profile{
-		Name:        "ubuntu",
-		Description: "Ubuntu with cloud-init; etcd-server and docker.io from the archive",
-		Formats:     []Format{CloudConfig},
-		Defaults:    []Format{CloudConfig},
-		Packages:    debianPackages,
-		Etcd: Etcd{
-			Config: EtcdEnvFile, Unit: "etcd.service", EnvFile: "/etc/default/etcd",
-			DataDir: "/var/lib/etcd/%s", EnableV2: true,
-		},
-		Docker: Docker{
-			Unit:      "docker.service",
-			ExecStart: "dockerd -H fd:// --containerd=/run/containerd/containerd.sock $DOCKER_OPTS",
-			CLI:       "/usr/bin/docker",
-		},
-		Network: NetworkCloudInit,
-		Shell:   "/bin/sh",
-	})
-	register(&Profile{
-		Name:        "debian",
-		Description: "Debian 12 (bookworm) with cloud-init; etcd-server 3.4 and docker.io 20.10",
-		Formats:     []Format{CloudConfig},
-		Defaults:    []Format{CloudConfig},
-		Packages:    debianPackages,
-		Etcd: Etcd{
-			Config: EtcdEnvFile, Unit: "etcd.service", EnvFile: "/etc/default/etcd",
-			DataDir: "/var/lib/etcd/%s", EnableV2: true,
-		},
-		Docker: Docker{
-			Unit:      "docker.service",
-			ExecStart: "/usr/sbin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock $DOCKER_OPTS",
-			CLI:       "/usr/bin/docker",
-		},
-		Network: NetworkCloudInit,
-		Shell:   "/bin/sh",
-	})
+	register(debianFamily("ubuntu",
+		"Ubuntu with cloud-init; etcd-server and docker.io from the archive",
+		"dockerd"))
+	register(debianFamily("debian",
+		"Debian 12 (bookworm) with cloud-init; etcd-server 3.4 and docker.io 20.10",
+		"/usr/sbin/dockerd"))
 	register(&Profile{
 		Name:        "flatcar",
 		Description: "Flatcar Container Linux with Ignition (Butane flatcar 1.0.0, spec 3.3.0); etcd-member.service",
@@ -103,4 +68,31 @@ func init() {
 		Network: NetworkCoreOSUnit,
 		Shell:   "/bin/sh",
 	})
+}
+
+// debianFamily is Ubuntu or Debian: cloud-init, the archive's etcd-server
+// (reads /etc/default/etcd) and docker.io; they differ in where dockerd is.
+func debianFamily(name, description, dockerd string) *Profile {
+	return &Profile{
+		Name:        name,
+		Description: description,
+		Formats:     []Format{CloudConfig},
+		Defaults:    []Format{CloudConfig},
+		Packages: map[string][]string{
+			"etcd":    {"etcd-server", "etcd-client"},
+			"docker":  {"docker.io"},
+			"manager": {"docker.io"},
+		},
+		Etcd: Etcd{
+			Config: EtcdEnvFile, Unit: "etcd.service", EnvFile: "/etc/default/etcd",
+			DataDir: "/var/lib/etcd/%s", EnableV2: true,
+		},
+		Docker: Docker{
+			Unit:      "docker.service",
+			ExecStart: dockerd + " -H fd:// --containerd=/run/containerd/containerd.sock $DOCKER_OPTS",
+			CLI:       "/usr/bin/docker",
+		},
+		Network: NetworkCloudInit,
+		Shell:   "/bin/sh",
+	}
 }

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/swarmboot/swarmboot/cluster"
-	_ "github.com/swarmboot/swarmboot/internal/testflags"
+	_ "github.com/swarmboot/swarmboot/internal/testutil"
 	"github.com/swarmboot/swarmboot/profiles"
 )
 

@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/swarmboot/swarmboot/internal/testutil"
 )
 
 // Debian's ignition package ships the agent itself here, not on PATH.
@@ -15,7 +17,7 @@ const ignitionAgent = "/usr/lib/dracut/modules.d/30ignition/ignition"
 // files: proof that the wrapper is read, not just valid.
 func TestWrapperWithIgnitionAgent(t *testing.T) {
 	if _, err := os.Stat(ignitionAgent); err != nil {
-		if os.Getenv("CI") == "true" {
+		if testutil.InCI() {
 			t.Fatalf("%s missing; CI must install Debian's ignition (scripts/install-deps.sh)", ignitionAgent)
 		}
 		t.Skip("Debian package ignition not installed")

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/swarmboot/swarmboot/internal/testutil"
 )
 
 func TestNetworkConfig(t *testing.T) {
@@ -75,7 +77,7 @@ ethernets:
 // cloud-init itself parses the document and renders systemd-networkd
 // units from it, as it does on a booting node.
 func TestNetworkConfigWithCloudInit(t *testing.T) {
-	ci := needTool(t, "cloud-init", "cloud-init")
+	ci := testutil.NeedTool(t, "cloud-init", "cloud-init")
 	nc, err := NetworkConfig(Static{MAC: "52:54:00:aa:bb:01", Address: "192.168.101.101/24",
 		Gateway: "192.168.101.1", DNS: []string{"192.168.101.1"}})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/kdomanski/iso9660"
 
 	"github.com/swarmboot/swarmboot/delivery/encode"
+	"github.com/swarmboot/swarmboot/internal/testutil"
 )
 
 var (
@@ -152,26 +153,11 @@ func TestImageRejects(t *testing.T) {
 	}
 }
 
-// needTool finds a program; in CI (CI=true) a missing tool fails the test
-// rather than hiding behind a skip.
-func needTool(t *testing.T, name, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s not found; CI must install Debian's %s", name, pkg)
-	}
-	t.Skipf("%s not installed (Debian package %s)", name, pkg)
-	return ""
-}
-
 // isoinfo (genisoimage) and blkid (util-linux, what cloud-init uses to find
 // LABEL=cidata) read the image as independent implementations.
 func TestImageWithSystemTools(t *testing.T) {
-	isoinfo := needTool(t, "isoinfo", "genisoimage")
-	blkid := needTool(t, "blkid", "util-linux")
+	isoinfo := testutil.NeedTool(t, "isoinfo", "genisoimage")
+	blkid := testutil.NeedTool(t, "blkid", "util-linux")
 	img, err := Image(sampleSeed())
 	if err != nil {
 		t.Fatal(err)

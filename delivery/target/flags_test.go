@@ -1,4 +1,4 @@
 package target
 
 // Accept the flags shared by every test package (go test ./... -update).
-import _ "github.com/swarmboot/swarmboot/internal/testflags"
+import _ "github.com/swarmboot/swarmboot/internal/testutil"

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/swarmboot/swarmboot/internal/testutil"
 )
 
 func seedMachines() []Machine {
@@ -122,20 +124,6 @@ func TestVagrantfileRejects(t *testing.T) {
 	}
 }
 
-// needTool finds a program; in CI (CI=true) a missing tool fails the test.
-func needTool(t *testing.T, name, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s not found; CI must install Debian's %s (scripts/install-deps.sh)", name, pkg)
-	}
-	t.Skipf("%s not installed (Debian package %s)", name, pkg)
-	return ""
-}
-
 // writeEnv writes a Vagrantfile and the user-data files it names.
 func writeEnv(t *testing.T, ms []Machine) string {
 	t.Helper()
@@ -160,7 +148,7 @@ func writeEnv(t *testing.T, ms []Machine) string {
 }
 
 func TestRubySyntax(t *testing.T) {
-	ruby := needTool(t, "ruby", "ruby")
+	ruby := testutil.NeedTool(t, "ruby", "ruby")
 	dir := writeEnv(t, seedMachines())
 	out, err := exec.Command(ruby, "-c", filepath.Join(dir, "Vagrantfile")).CombinedOutput()
 	if err != nil || strings.TrimSpace(string(out)) != "Syntax OK" {
@@ -210,7 +198,7 @@ func runStub(t *testing.T, ruby, dir, version, experimental string) (calls [][]a
 }
 
 func TestRubyValues(t *testing.T) {
-	ruby := needTool(t, "ruby", "ruby")
+	ruby := testutil.NeedTool(t, "ruby", "ruby")
 	ms := seedMachines()
 	// Strings that would break or inject into a double-quoted literal.
 	ms[0].Box = `evil'box\" #{system("false")}`
@@ -245,7 +233,7 @@ func TestRubyValues(t *testing.T) {
 }
 
 func TestRubyGuard(t *testing.T) {
-	ruby := needTool(t, "ruby", "ruby")
+	ruby := testutil.NeedTool(t, "ruby", "ruby")
 	dir := writeEnv(t, seedMachines())
 	tests := []struct {
 		version, experimental string
@@ -272,7 +260,7 @@ func TestRubyGuard(t *testing.T) {
 // including that each user-data file exists; --ignore-provider lets it run
 // without VirtualBox.
 func TestVagrantValidate(t *testing.T) {
-	vagrant := needTool(t, "vagrant", "vagrant")
+	vagrant := testutil.NeedTool(t, "vagrant", "vagrant")
 	dir := writeEnv(t, seedMachines())
 	validate := func(experimental string) (string, error) {
 		cmd := exec.Command(vagrant, "validate", "--ignore-provider")

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/swarmboot/swarmboot/examples"
-	_ "github.com/swarmboot/swarmboot/internal/testflags"
+	_ "github.com/swarmboot/swarmboot/internal/testutil"
 	"github.com/swarmboot/swarmboot/output"
 )
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/swarmboot/swarmboot/delivery/matchbox"
 	"github.com/swarmboot/swarmboot/internal/consumers"
+	"github.com/swarmboot/swarmboot/internal/testutil"
 )
 
 func TestRenderEncodeGzip(t *testing.T) {
@@ -157,13 +158,7 @@ func TestVagrant(t *testing.T) {
 	if err := consumers.CoreOSCloudConfig(ud); err != nil || strings.Contains(string(ud), "10-swarmboot-static.network") {
 		t.Errorf("docker-01 user-data: %v", err)
 	}
-	ruby, err := exec.LookPath("ruby")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("ruby missing: CI must install it (scripts/install-deps.sh)")
-		}
-		t.Skip("ruby not installed")
-	}
+	ruby := testutil.NeedTool(t, "ruby", "ruby")
 	if out, err := exec.Command(ruby, "-c", filepath.Join(dir, "Vagrantfile")).CombinedOutput(); err != nil {
 		t.Errorf("ruby -c: %v\n%s", err, out)
 	}

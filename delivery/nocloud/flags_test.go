@@ -1,4 +1,0 @@
-package nocloud
-
-// Accept the flags shared by every test package (go test ./... -update).
-import _ "github.com/swarmboot/swarmboot/internal/testflags"
