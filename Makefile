@@ -7,8 +7,10 @@ EXAMPLE ?= examples/seed.yaml
 
 all: build
 
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo devel)
+
 build:
-	$(GO) build -o swarmboot ./cmd/swarmboot
+	$(GO) build -ldflags "-X github.com/swarmboot/swarmboot/internal/cli.Version=$(VERSION)" -o swarmboot ./cmd/swarmboot
 
 # Renders the bundled example into $(OUT)/<node>/.
 example:

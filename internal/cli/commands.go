@@ -3,10 +3,12 @@ package cli
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/pflag"
 
+	"github.com/swarmboot/swarmboot/cluster"
 	"github.com/swarmboot/swarmboot/examples"
 	"github.com/swarmboot/swarmboot/output"
 	"github.com/swarmboot/swarmboot/profiles"
@@ -102,6 +104,60 @@ func formatNames(fs []profiles.Format) string {
 	return strings.Join(names, ",")
 }
 
+// version is Version when set at build time, else what the Go toolchain
+// recorded: the module version (go install ...@vX) or the VCS revision.
+func version() string {
+	if Version != "devel" {
+		return Version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return Version
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	rev, dirty := "", false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	switch {
+	case rev == "":
+		return Version
+	case dirty:
+		return "devel-" + rev + "-dirty"
+	}
+	return "devel-" + rev
+}
+
+func schemaCommand() command {
+	return command{
+		name: "schema", args: "",
+		summary: "print the description's JSON Schema (for editors)",
+		help: "Prints the JSON Schema of the description, for editor completion and checks,\n" +
+			"e.g. save it as swarmboot.schema.json and start the description with\n" +
+			"  # yaml-language-server: $schema=swarmboot.schema.json\n" +
+			"`swarmboot validate` checks more than the schema can (topology, ports, files).",
+		flags: func(fs *pflag.FlagSet) func(env, []string) error {
+			return func(e env, args []string) error {
+				if len(args) > 0 {
+					return usagef("schema takes no arguments")
+				}
+				_, err := e.stdout.Write(cluster.Schema)
+				return err
+			}
+		},
+	}
+}
+
 func versionCommand() command {
 	return command{
 		name: "version", args: "",
@@ -109,7 +165,7 @@ func versionCommand() command {
 		help:    "Prints swarmboot's version.",
 		flags: func(fs *pflag.FlagSet) func(env, []string) error {
 			return func(e env, args []string) error {
-				fmt.Fprintf(e.stdout, "swarmboot %s\n", Version)
+				fmt.Fprintf(e.stdout, "swarmboot %s\n", version())
 				return nil
 			}
 		},
