@@ -76,7 +76,7 @@ func TestPlanRoles(t *testing.T) {
 
 			d1 := planOf(t, c, "d1")
 			docker := unitNamed(d1, "docker.service")
-			if docker == nil || len(docker.Dropins) != 1 || !strings.Contains(docker.Dropins[0].Contents, "-H "+tc.wantListen+"\n") {
+			if docker == nil || len(docker.Dropins) != 1 || !strings.Contains(docker.Dropins[0].Contents, "-H "+tc.wantListen+" --tls=false\n") {
 				t.Fatalf("docker host lacks the TCP drop-in for %s: %+v", tc.wantListen, docker)
 			}
 			if !strings.Contains(docker.Dropins[0].Contents, "ExecStart=\n") {

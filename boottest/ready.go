@@ -1,0 +1,183 @@
+package boottest
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// cloudInitDone is what cloud-init's final stage prints (to the journal).
+const cloudInitDone = "finished at"
+
+// WaitReady polls every running VM until each is ready — its etcd member
+// healthy, its engine answering on TCP, its swarm registration in etcd and,
+// on the manager, GET /info listing every running engine as Healthy — and
+// records when each VM got to each stage, counted from its power-on. With
+// names, only those VMs are awaited.
+func (c *Cluster) WaitReady(ctx context.Context, timeout time.Duration, logf func(string, ...any), names ...string) (map[string]*Milestones, error) {
+	ms := map[string]*Milestones{}
+	for _, n := range c.Desc.Nodes {
+		if c.VMs[n.Name].Running() && (len(names) == 0 || slices.Contains(names, n.Name)) {
+			ms[n.Name] = &Milestones{}
+		}
+	}
+	err := Eventually(ctx, timeout, "every VM ready", logf, func(ctx context.Context) error {
+		var waiting []string
+		etcdUp := c.Running("etcd")
+		regs, regErr := c.Check.SwarmRegistrations(ctx, etcdUp)
+		for _, n := range c.Desc.Nodes {
+			m := ms[n.Name]
+			if m == nil {
+				continue
+			}
+			v := c.VMs[n.Name]
+			since := time.Since(v.Started)
+			mark := func(d *time.Duration, ok bool) bool {
+				if ok && *d == 0 {
+					*d = since
+				}
+				return *d != 0
+			}
+			// cloud-init's end is recorded, not required (Ignition nodes
+			// have none; the checks below are what counts), also after a
+			// node is ready.
+			mark(&m.CloudInit, logSays(v, cloudInitDone))
+			if m.Ready != 0 {
+				continue
+			}
+			ok := true
+			if n.Has("etcd") && !mark(&m.Etcd, c.Check.EtcdHealthy(ctx, n) == nil) {
+				ok = false
+			}
+			if n.Has("docker") {
+				_, verErr := c.Check.DockerVersion(ctx, n)
+				if !mark(&m.Engine, verErr == nil) {
+					ok = false
+				}
+				_, registered := regs[c.engineAddr(n)]
+				if !mark(&m.Registered, regErr == nil && registered) {
+					ok = false
+				}
+			}
+			if n.Has("manager") && !mark(&m.Manager, c.ManagerLists(ctx, false) == nil) {
+				ok = false
+			}
+			if ok {
+				m.Ready = since
+				logf("%s ready: %s", n.Name, m)
+			} else {
+				waiting = append(waiting, fmt.Sprintf("%s (%s)", n.Name, m))
+			}
+		}
+		if len(waiting) > 0 {
+			if regErr != nil {
+				waiting = append(waiting, "registrations: "+regErr.Error())
+			}
+			return fmt.Errorf("waiting for %s", strings.Join(waiting, "; "))
+		}
+		return nil
+	})
+	return ms, err
+}
+
+func (c *Cluster) engineAddr(n Node) string {
+	return fmt.Sprintf("%s:%d", n.IP, c.Desc.Docker.Port)
+}
+
+// ManagerLists checks the manager's view: every running Docker host listed
+// and Healthy and, unless others is true, no other engine listed.
+func (c *Cluster) ManagerLists(ctx context.Context, others bool) error {
+	nodes, _, err := c.Check.ManagerNodes(ctx)
+	if err != nil {
+		return err
+	}
+	listed := map[string]SwarmNode{}
+	var got []string
+	for _, sn := range nodes {
+		listed[sn.Addr] = sn
+		got = append(got, sn.Addr)
+	}
+	slices.Sort(got)
+	var want []string
+	for _, n := range c.Running("docker") {
+		addr := c.engineAddr(n)
+		want = append(want, addr)
+		sn, ok := listed[addr]
+		if !ok {
+			return fmt.Errorf("manager lists engines %v, not the running %s (%s)", got, n.Name, addr)
+		}
+		if sn.Status != "Healthy" {
+			return fmt.Errorf("manager lists %s (%s) as %q", sn.Name, addr, sn.Status)
+		}
+	}
+	if !others && len(got) != len(want) {
+		return fmt.Errorf("manager lists engines %v, want only the running Docker hosts %v", got, want)
+	}
+	return nil
+}
+
+// CheckSteady asserts the cluster as a whole, once every running VM is
+// ready: etcd's member list names every member (asked through the running
+// ones) and each running member is healthy; every running engine answers;
+// etcd holds one registration per running Docker host and no other; the
+// manager lists exactly those engines, Healthy.
+func (c *Cluster) CheckSteady(ctx context.Context) error {
+	etcdUp := c.Running("etcd")
+	members, err := c.Check.EtcdMembers(ctx, etcdUp)
+	if err != nil {
+		return fmt.Errorf("etcd member list: %w", err)
+	}
+	var want []string
+	for _, n := range c.Desc.WithRole("etcd") {
+		want = append(want, n.Name)
+	}
+	slices.Sort(want)
+	if !slices.Equal(members, want) {
+		return fmt.Errorf("etcd member list names %v, want %v", members, want)
+	}
+	for _, n := range etcdUp {
+		if err := c.Check.EtcdHealthy(ctx, n); err != nil {
+			return fmt.Errorf("etcd member %s not healthy: %w", n.Name, err)
+		}
+	}
+	for _, n := range c.Running("docker") {
+		if _, err := c.Check.DockerVersion(ctx, n); err != nil {
+			return fmt.Errorf("engine of %s: %w", n.Name, err)
+		}
+	}
+	regs, err := c.Check.SwarmRegistrations(ctx, etcdUp)
+	if err != nil {
+		return fmt.Errorf("swarm registrations: %w", err)
+	}
+	var wantRegs, gotRegs []string
+	for _, n := range c.Running("docker") {
+		wantRegs = append(wantRegs, c.engineAddr(n))
+	}
+	for addr := range regs {
+		gotRegs = append(gotRegs, addr)
+	}
+	slices.Sort(wantRegs)
+	slices.Sort(gotRegs)
+	if !slices.Equal(gotRegs, wantRegs) {
+		return fmt.Errorf("etcd holds swarm registrations %v under %s, want %v", gotRegs, c.Desc.Swarm.Path, wantRegs)
+	}
+	return c.ManagerLists(ctx, false)
+}
+
+// WaitUnregistered waits until the node's swarm registration is gone from
+// etcd (its TTL ran out).
+func (c *Cluster) WaitUnregistered(ctx context.Context, n Node, timeout time.Duration, logf func(string, ...any)) error {
+	addr := c.engineAddr(n)
+	return Eventually(ctx, timeout, "registration of "+addr+" expires", logf, func(ctx context.Context) error {
+		regs, err := c.Check.SwarmRegistrations(ctx, c.Running("etcd"))
+		if err != nil {
+			return err
+		}
+		if _, ok := regs[addr]; ok {
+			return fmt.Errorf("%s still registered", addr)
+		}
+		return nil
+	})
+}
