@@ -324,7 +324,7 @@ func (c *Cluster) validateNodeProfile(v validator, p string, n *Node) {
 	} {
 		if len(s.list) > 0 && !prof.Supports(s.format) {
 			v.errorf(p+".snippets."+s.key, ErrNotApplicable, "node %s (profile %s) reads %s, so a %s snippet would never be used",
-				n.Name, prof.Name, strings.Join(formatNames(prof.Formats), ", "), s.key)
+				n.Name, prof.Name, profiles.JoinFormats(prof.Formats), s.key)
 		}
 	}
 	if c.Docker.Activation == ActivationSocket && !prof.Docker.SocketActivation && (n.Has(RoleDocker)) {
@@ -399,14 +399,6 @@ func (c *Cluster) validatePorts(v validator, i int) {
 	if n.Has(RoleManager) {
 		claim(c.Swarm.Manager.Port, service{"the swarm manager", "$.swarm.manager.port"})
 	}
-}
-
-func formatNames(fs []profiles.Format) []string {
-	out := make([]string, len(fs))
-	for i, f := range fs {
-		out[i] = string(f)
-	}
-	return out
 }
 
 func contains(list []string, s string) bool {

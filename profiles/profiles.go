@@ -7,6 +7,7 @@ package profiles
 
 import (
 	"sort"
+	"strings"
 )
 
 // Format names one output format.
@@ -138,6 +139,15 @@ func Names() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// JoinFormats lists formats for messages: "ignition, butane".
+func JoinFormats(fs []Format) string {
+	names := make([]string, len(fs))
+	for i, f := range fs {
+		names[i] = string(f)
+	}
+	return strings.Join(names, ", ")
 }
 
 // ParseFormat returns the format of that name.

@@ -21,20 +21,9 @@ var emitters = map[profiles.Format]func(*Plan) ([]byte, error){
 // Emit renders the plan in format f.
 func Emit(p *Plan, f profiles.Format) ([]byte, error) {
 	if !p.Profile.Supports(f) {
-		return nil, fmt.Errorf("node %s: profile %s does not read %s; it reads %s", p.Node, p.Profile.Name, f, formatList(p.Profile.Formats))
+		return nil, fmt.Errorf("node %s: profile %s does not read %s; it reads %s", p.Node, p.Profile.Name, f, profiles.JoinFormats(p.Profile.Formats))
 	}
 	return emitters[f](p)
-}
-
-func formatList(fs []profiles.Format) string {
-	var b bytes.Buffer
-	for i, f := range fs {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(string(f))
-	}
-	return b.String()
 }
 
 // header opens every YAML output: what made it, for whom.

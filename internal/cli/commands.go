@@ -88,20 +88,12 @@ func profilesCommand() command {
 				}
 				for _, name := range profiles.Names() {
 					p, _ := profiles.Lookup(name)
-					fmt.Fprintf(e.stdout, "%-8s %-40s %s\n", p.Name, formatNames(p.Formats), p.Description)
+					fmt.Fprintf(e.stdout, "%-8s %-40s %s\n", p.Name, strings.ReplaceAll(profiles.JoinFormats(p.Formats), " ", ""), p.Description)
 				}
 				return nil
 			}
 		},
 	}
-}
-
-func formatNames(fs []profiles.Format) string {
-	names := make([]string, len(fs))
-	for i, f := range fs {
-		names[i] = string(f)
-	}
-	return strings.Join(names, ",")
 }
 
 // version is Version when set at build time, else what the Go toolchain

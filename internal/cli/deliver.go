@@ -42,7 +42,7 @@ func parseFormat(s string) (f profiles.Format, pack string, err error) {
 	}
 	f, ok := profiles.ParseFormat(s)
 	if !ok {
-		return "", "", usagef("unknown format %q; formats are %s, %s, %s", s, formatNames(profiles.AllFormats), packNoCloudISO, packMatchbox)
+		return "", "", usagef("unknown format %q; formats are %s, %s, %s", s, profiles.JoinFormats(profiles.AllFormats), packNoCloudISO, packMatchbox)
 	}
 	return f, "", nil
 }

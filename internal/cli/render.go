@@ -125,7 +125,7 @@ func (r *renderer) check(nodes []*cluster.Node) error {
 	for _, n := range nodes {
 		p, _ := profiles.Lookup(n.Profile)
 		if !p.Supports(r.forced[0]) {
-			bad = append(bad, fmt.Sprintf("%s (%s: %s)", n.Name, p.Name, formatNames(p.Formats)))
+			bad = append(bad, fmt.Sprintf("%s (%s: %s)", n.Name, p.Name, profiles.JoinFormats(p.Formats)))
 		}
 	}
 	if len(bad) > 0 {

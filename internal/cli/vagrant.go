@@ -86,7 +86,7 @@ func vagrantTree(c *cluster.Cluster, boxes map[string]string, memory, cpus int) 
 		f, ok := vagrantFormat(p.Profile)
 		if !ok {
 			return nil, fmt.Errorf("node %s: profile %s reads only %s, which Vagrant's VirtualBox provider cannot deliver; use ubuntu, debian, flatcar or coreos for Vagrant",
-				p.Node, p.Profile.Name, formatNames(p.Profile.Formats))
+				p.Node, p.Profile.Name, profiles.JoinFormats(p.Profile.Formats))
 		}
 		data, err := render.Emit(p, f)
 		if err != nil {
