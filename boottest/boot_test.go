@@ -19,7 +19,7 @@ import (
 // Deadlines for the stages, sized for 3 TCG VMs on 2 cores (measured: the
 // cluster is ready about 4 min after power-on; see README.md).
 const (
-	bootTimeout     = 15 * time.Minute
+	bootTimeout     = 20 * time.Minute
 	shutdownTimeout = 3 * time.Minute
 	rebootTimeout   = 10 * time.Minute
 )
