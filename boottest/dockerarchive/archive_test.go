@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	_ "github.com/swarmboot/swarmboot/internal/testutil" // accepts go test ./... -update
 )
 
 var testImage = Image{
