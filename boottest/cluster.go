@@ -3,74 +3,57 @@ package boottest
 import (
 	"fmt"
 	"net/netip"
-	"os"
 	"slices"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"github.com/swarmboot/swarmboot/cluster"
 )
 
-// Description is the part of a cluster description the checks need. It is
-// read here rather than through package cluster so the boot test depends
-// only on the CLI's contract (render's output), not on internal types.
+// Description is the part of a cluster description the checks need, taken
+// from swarmboot's own loader so defaults and validation are the product's.
 type Description struct {
-	Name    string `yaml:"cluster"`
-	Network struct {
-		Prefix int `yaml:"prefix"`
-	} `yaml:"network"`
-	Etcd struct {
-		ClientPort int `yaml:"client_port"`
-	} `yaml:"etcd"`
-	Docker struct {
-		Port int `yaml:"port"`
-	} `yaml:"docker"`
-	Swarm struct {
-		Path    string `yaml:"path"`
-		TTL     string `yaml:"ttl"`
-		Manager struct {
-			Port int `yaml:"port"`
-		} `yaml:"manager"`
-	} `yaml:"swarm"`
-	Nodes []Node `yaml:"nodes"`
+	Network struct{ Prefix int }
+	Etcd    struct{ ClientPort int }
+	Docker  struct{ Port int }
+	Swarm   struct {
+		Path    string
+		Manager struct{ Port int }
+	}
+	Nodes []Node
 }
 
 // Node is one machine of the description.
 type Node struct {
-	Name  string     `yaml:"name"`
-	IP    netip.Addr `yaml:"ip"`
-	Roles []string   `yaml:"roles"`
+	Name  string
+	IP    netip.Addr
+	Roles []string
 }
 
 // Has reports whether the node carries the role.
 func (n Node) Has(role string) bool { return slices.Contains(n.Roles, role) }
 
-// LoadDescription reads the description and fills swarmboot's defaults.
+// LoadDescription loads and validates the description with package cluster.
 func LoadDescription(path string) (*Description, error) {
-	b, err := os.ReadFile(path)
+	c, rep, err := cluster.LoadFile(path)
 	if err != nil {
 		return nil, err
 	}
+	if err := rep.Err(false); err != nil {
+		return nil, err
+	}
+	if c.Network == nil || c.Manager() == nil {
+		return nil, fmt.Errorf("%s: the boot test needs static addresses (network:) and a manager", path)
+	}
 	var d Description
-	if err := yaml.Unmarshal(b, &d); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	setDefault(&d.Network.Prefix, 24)
-	setDefault(&d.Etcd.ClientPort, 2379)
-	setDefault(&d.Docker.Port, 2375)
-	setDefault(&d.Swarm.Manager.Port, 8333)
-	if d.Swarm.Path == "" {
-		d.Swarm.Path = "/swarm"
-	}
-	if len(d.Nodes) == 0 || d.Manager() == nil {
-		return nil, fmt.Errorf("%s: the boot test needs nodes and a manager", path)
+	d.Network.Prefix = c.Network.Prefix
+	d.Etcd.ClientPort = c.Etcd.ClientPort
+	d.Docker.Port = c.Docker.Port
+	d.Swarm.Path = c.Swarm.Path
+	d.Swarm.Manager.Port = c.Swarm.Manager.Port
+	for _, n := range c.Nodes {
+		d.Nodes = append(d.Nodes, Node{Name: n.Name, IP: n.IP, Roles: n.Roles})
 	}
 	return &d, nil
-}
-
-func setDefault(p *int, v int) {
-	if *p == 0 {
-		*p = v
-	}
 }
 
 // WithRole returns the nodes carrying role, in description order.

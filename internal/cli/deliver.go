@@ -30,7 +30,8 @@ type delivery struct {
 	matchbox matchbox.Options
 }
 
-// configFormat maps --format to the config format it renders.
+// parseFormat maps --format to the config format it renders and the
+// packaging, if any.
 func parseFormat(s string) (f profiles.Format, pack string, err error) {
 	switch s {
 	case "":
@@ -52,15 +53,14 @@ func parseFormat(s string) (f profiles.Format, pack string, err error) {
 // does not inflate gzip user-data, so for it "gzip" means a wrapper config
 // that carries the real one gzipped in a data URL, which Ignition reads.
 func (d *delivery) encodeConfig(f profiles.Format, data []byte) (payload, out []byte, err error) {
-	enc := d.enc
 	if f == profiles.Butane {
 		return data, data, nil // Butane is source text for people, never shipped
 	}
-	if f == profiles.Ignition && enc.Compressed() {
+	enc, wrap := d.encodingFor(f)
+	if wrap {
 		if data, err = encode.WrapIgnitionGzip(data); err != nil {
 			return nil, nil, err
 		}
-		enc = map[encode.Encoding]encode.Encoding{encode.Gzip: encode.None, encode.GzipBase64: encode.Base64}[enc]
 	}
 	payload = data
 	if enc.Compressed() {
@@ -68,6 +68,19 @@ func (d *delivery) encodeConfig(f profiles.Format, data []byte) (payload, out []
 	}
 	out, err = encode.Encode(data, enc)
 	return payload, out, err
+}
+
+// encodingFor returns the encoding applied to format f's bytes, and
+// whether an Ignition config is first wrapped: the wrapper carries the
+// gzip, so only the base64 part (if any) is left to apply.
+func (d *delivery) encodingFor(f profiles.Format) (enc encode.Encoding, wrap bool) {
+	if f != profiles.Ignition || !d.enc.Compressed() {
+		return d.enc, false
+	}
+	if d.enc.Base64Text() {
+		return encode.Base64, true
+	}
+	return encode.None, true
 }
 
 // advice warns about an encoding that would not reach the node readable.
@@ -79,9 +92,9 @@ func (d *delivery) advice(nodes []*cluster.Node, formats func(*cluster.Node) []p
 	var out []string
 	for _, n := range nodes {
 		for _, f := range formats(n) {
-			enc := d.enc
-			if f == profiles.Ignition && enc.Compressed() {
-				continue // wrapped: Ignition reads it
+			enc, wrapped := d.encodingFor(f)
+			if wrapped {
+				continue // Ignition reads its wrapper
 			}
 			if a := target.EncodingAdvice(*d.target, string(f), enc); a != "" && !seen[a] {
 				seen[a] = true
