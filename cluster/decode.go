@@ -339,6 +339,7 @@ func (d *decoder) etcd(e *Etcd) []field {
 		{"client_port", d.integer(&e.ClientPort)},
 		{"peer_port", d.integer(&e.PeerPort)},
 		{"data_dir", d.str(&e.DataDir)},
+		{"image", d.str(&e.Image)},
 	}
 }
 

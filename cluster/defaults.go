@@ -27,6 +27,9 @@ func (c *Cluster) applyDefaults() {
 	if e.Token == "" && e.Discovery == DiscoveryStatic {
 		e.Token = fmt.Sprintf("%s-etcd", c.Name)
 	}
+	if e.Image == "" {
+		e.Image = DefaultEtcdImage
+	}
 	e.ClientPort = orDefault(e.ClientPort, "$.etcd.client_port", c, DefaultClientPort)
 	e.PeerPort = orDefault(e.PeerPort, "$.etcd.peer_port", c, DefaultPeerPort)
 	k := &c.Docker

@@ -39,11 +39,15 @@ const (
 
 // Defaults for what a description may leave out.
 const (
-	DefaultProfile     = "ubuntu"
-	DefaultClientPort  = 2379
-	DefaultPeerPort    = 2380
-	DefaultDockerPort  = 2375
-	DefaultSwarmImage  = "swarm:1.2.9"
+	DefaultProfile    = "ubuntu"
+	DefaultClientPort = 2379
+	DefaultPeerPort   = 2380
+	DefaultDockerPort = 2375
+	DefaultSwarmImage = "swarm:1.2.9"
+	// DefaultEtcdImage runs etcd where the system runs it from an image
+	// (Flatcar, Fedora CoreOS): a v3.5 release, the last with the v2 API
+	// that classic swarm's discovery speaks.
+	DefaultEtcdImage   = "quay.io/coreos/etcd:v3.5.17"
 	DefaultSwarmPath   = "/swarm"
 	DefaultManagerPort = 8333
 	DefaultInterface   = "eth0"
@@ -87,6 +91,7 @@ type Etcd struct {
 	ClientPort int
 	PeerPort   int
 	DataDir    string // empty: the profile's per-member default
+	Image      string // etcd's image where a profile runs etcd from one
 }
 
 // Docker is how every Docker host exposes its engine.

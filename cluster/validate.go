@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/swarmboot/swarmboot/profiles"
@@ -146,6 +147,53 @@ func (e *Etcd) validate(v validator) {
 	if e.DataDir != "" {
 		validAbsPath(v, "$.etcd.data_dir", e.DataDir)
 	}
+	e.validateImage(v)
+}
+
+// etcdTag is the version in an etcd image tag: v3.5.17, 3.5.17, v3.5.17-arm64.
+var etcdTag = regexp.MustCompile(`^v?(\d+)\.(\d+)(\.\d+)?([-+._a-zA-Z0-9]*)$`)
+
+// validateImage: the image must say which etcd it runs, and that etcd must
+// still serve the v2 API classic swarm's discovery uses.
+func (e *Etcd) validateImage(v validator) {
+	const p = "$.etcd.image"
+	repo, tag := e.ImageRepoTag()
+	switch {
+	case !imageRef.MatchString(e.Image) || strings.Contains(e.Image, "@"):
+		v.errorf(p, ErrInvalidValue, "%q is not an image reference with a tag such as %s", e.Image, DefaultEtcdImage)
+		return
+	case tag == "" || tag == "latest":
+		v.errorf(p, ErrInvalidValue, "%q does not pin a version, and etcd's newest releases (3.6+) have no v2 API, which classic swarm's discovery needs; give a v3.5 tag such as %s:v3.5.17", e.Image, repo)
+		return
+	}
+	m := etcdTag.FindStringSubmatch(tag)
+	if m == nil {
+		v.errorf(p, ErrInvalidValue, "tag %q of %s is not an etcd version; give a v3.5 tag such as v3.5.17", tag, repo)
+		return
+	}
+	major, _ := strconv.Atoi(m[1])
+	minor, _ := strconv.Atoi(m[2])
+	if major != 3 || minor > 5 || minor < 3 {
+		v.errorf(p, ErrInvalidValue, "etcd %s.%s cannot serve classic swarm: swarm's discovery speaks etcd's v2 API, which etcd 3.6 removed (and releases before 3.3 lack the settings swarmboot writes); use a v3.5 tag such as %s:v3.5.17", m[1], m[2], repo)
+	}
+	if !v.c.given(p) {
+		return
+	}
+	for _, n := range v.c.Members() {
+		if prof, ok := profiles.Lookup(n.Profile); ok && prof.Etcd.FromImage {
+			return
+		}
+	}
+	v.errorf(p, ErrNotApplicable, "no etcd member runs etcd from an image (only flatcar and fcos do); distribution packages bring their own etcd: remove `image:`")
+}
+
+// ImageRepoTag splits Image into repository and tag ("" when none).
+func (e *Etcd) ImageRepoTag() (repo, tag string) {
+	slash := strings.LastIndex(e.Image, "/")
+	if i := strings.LastIndex(e.Image, ":"); i > slash {
+		return e.Image[:i], e.Image[i+1:]
+	}
+	return e.Image, ""
 }
 
 func validDomain(s string) bool {
@@ -267,6 +315,35 @@ func (c *Cluster) validateNodes(v validator) {
 		}
 		c.validateNodeNetwork(v, p, n)
 		c.validateNodeProfile(v, p, n)
+	}
+	c.validateReleases(v)
+}
+
+// validateReleases: installing packages on a profile whose releases need
+// different ones (debian: docker-cli from 13 on) needs the release named.
+// Reported once per place the profile is written.
+func (c *Cluster) validateReleases(v validator) {
+	if !c.InstallPackages {
+		return
+	}
+	reported := map[string]bool{}
+	for i := range c.Nodes {
+		n := &c.Nodes[i]
+		prof, ok := profiles.Lookup(n.Profile)
+		if !ok || !prof.NeedsRelease() {
+			continue
+		}
+		path := fmt.Sprintf("$.nodes[%d].profile", i)
+		if !c.given(path) {
+			path = "$.profile"
+		}
+		if reported[path] {
+			continue
+		}
+		reported[path] = true
+		v.errorf(path, ErrNotApplicable,
+			"profile %s covers releases whose packages differ (%s); name the release: %s, or set `install_packages: false` for images that have the packages",
+			prof.Name, prof.WhyReleases, strings.Join(prof.ReleaseNames(), ", "))
 	}
 }
 

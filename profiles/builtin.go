@@ -4,21 +4,71 @@ package profiles
 // systems' own packages; where a release line differs (Ubuntu moved dockerd
 // between /usr/bin and /usr/sbin), the bare command name is used and
 // systemd (>= 239) looks it up in its fixed search path.
+//
+// Releases list what each release ships (checked 2026-11-25 against the
+// distributions' package lists; see ../shared/FACTS.md) and how its support
+// is known. Docker 29.0-29.2 refuse API versions below 1.44 and 29.3+ below
+// 1.40; every engine drop-in lowers the floor for classic swarm (see
+// render). etcd 3.6 removed the v2 API swarm needs; images are pinned to
+// v3.5, packages cannot be.
 func init() {
-	register(debianFamily("ubuntu",
-		"Ubuntu with cloud-init; etcd-server and docker.io from the archive",
-		"dockerd"))
-	register(debianFamily("debian",
-		"Debian 12 (bookworm) with cloud-init; etcd-server 3.4 and docker.io 20.10",
-		"/usr/sbin/dockerd"))
+	register(&Profile{
+		Name:        "ubuntu",
+		Description: "Ubuntu with cloud-init; etcd-server and docker.io from the archive",
+		Formats:     []Format{CloudConfig},
+		Defaults:    []Format{CloudConfig},
+		// Ubuntu's docker.io still ships the docker CLI itself.
+		Packages: map[string][]string{
+			"etcd":    {"etcd-server", "etcd-client"},
+			"docker":  {"docker.io"},
+			"manager": {"docker.io"},
+		},
+		Releases: []Release{
+			{Version: "22.04", Codename: "jammy", Docker: "29.1.3 (jammy-updates)", Etcd: "3.3.25", Evidence: FromSources},
+			{Version: "24.04", Codename: "noble", Docker: "29.1.3 (noble-updates)", Etcd: "3.4.30", Evidence: FromSources},
+		},
+		Etcd:    debianEtcd,
+		Docker:  debianDocker("dockerd"),
+		Network: NetworkCloudInit,
+		Shell:   "/bin/sh",
+	})
+	register(&Profile{
+		Name: "debian",
+		Description: "Debian with cloud-init; etcd-server and docker.io from the archive. " +
+			"Name the release (debian-12, debian-13, debian-14) when packages are installed at boot",
+		Formats:  []Format{CloudConfig},
+		Defaults: []Format{CloudConfig},
+		// From Debian 13 on the docker CLI the swarm units run is its own
+		// package, which docker.io only recommends (and images often skip
+		// recommends): one list cannot serve every release.
+		Packages:    nil,
+		WhyReleases: "the docker CLI is its own package, docker-cli, from Debian 13 on",
+		Releases: []Release{
+			{Version: "12", Codename: "bookworm", Docker: "20.10.24", Etcd: "3.4.23", Evidence: BootTested,
+				Packages: debianPackages()},
+			{Version: "13", Codename: "trixie", Docker: "26.1.5", Etcd: "3.5.16", Evidence: FromSources,
+				Packages: debianPackages("docker-cli")},
+			{Version: "14", Codename: "forky (testing)", Docker: "28.5.2", Etcd: "3.5.30", Evidence: FromSources,
+				Packages: debianPackages("docker-cli")},
+		},
+		Etcd:    debianEtcd,
+		Docker:  debianDocker("/usr/sbin/dockerd"),
+		Network: NetworkCloudInit,
+		Shell:   "/bin/sh",
+	})
 	register(&Profile{
 		Name:        "flatcar",
 		Description: "Flatcar Container Linux with Ignition (Butane flatcar 1.0.0, spec 3.3.0); etcd-member.service",
 		Formats:     []Format{Ignition, Butane, CoreOSCloudConfig},
 		Defaults:    []Format{Ignition, Butane},
+		Releases: []Release{
+			{Version: "stable", Codename: "4593.2.5", Docker: "28.0.4", Etcd: "v3.5.17 image (etcd.image)", Evidence: FromSources},
+			{Version: "alpha", Codename: "", Docker: "29.1.3", Etcd: "v3.5.17 image (etcd.image)", Evidence: FromSources},
+			{Version: "main", Codename: "", Docker: "29.5.2", Etcd: "v3.5.17 image (etcd.image)", Evidence: FromSources},
+		},
 		Etcd: Etcd{
 			Config: EtcdDropin, Unit: "etcd-member.service",
-			DataDir: "/var/lib/etcd", EnableV2: true,
+			DataDir: "/var/lib/etcd", EnableV2: true, FromImage: true,
 		},
 		Docker: Docker{
 			Unit: "docker.service",
@@ -36,10 +86,12 @@ func init() {
 		Description: "Fedora CoreOS with Ignition (Butane fcos 1.4.0, spec 3.3.0); etcd runs as a podman container",
 		Formats:     []Format{Ignition, Butane},
 		Defaults:    []Format{Ignition, Butane},
+		Releases: []Release{
+			{Version: "stable", Docker: "29 (moby-engine)", Etcd: "v3.5.17 image (etcd.image)", Evidence: FromSources},
+		},
 		Etcd: Etcd{
 			Config: EtcdContainerUnit, Unit: "etcd-member.service", EnvFile: "/etc/etcd/etcd.env",
-			DataDir: "/var/lib/etcd", EnableV2: true,
-			Image: "quay.io/coreos/etcd:v3.5.17", Runtime: "/usr/bin/podman",
+			DataDir: "/var/lib/etcd", EnableV2: true, FromImage: true, Runtime: "/usr/bin/podman",
 		},
 		Docker: Docker{
 			Unit:      "docker.service",
@@ -55,6 +107,9 @@ func init() {
 		Description: "legacy CoreOS (and old Flatcar) with coreos-cloudinit: coreos.etcd2 and coreos.units",
 		Formats:     []Format{CoreOSCloudConfig},
 		Defaults:    []Format{CoreOSCloudConfig},
+		Releases: []Release{
+			{Version: "legacy", Codename: "(end of life 2020-05-26)", Docker: "1.12-19.03", Etcd: "2.3 (etcd2)", Evidence: FromSources},
+		},
 		Etcd: Etcd{
 			Config: EtcdCoreOSEtcd2, Unit: "etcd2.service",
 			DataDir: "/var/lib/etcd2",
@@ -70,29 +125,31 @@ func init() {
 	})
 }
 
-// debianFamily is Ubuntu or Debian: cloud-init, the archive's etcd-server
-// (reads /etc/default/etcd) and docker.io; they differ in where dockerd is.
-func debianFamily(name, description, dockerd string) *Profile {
-	return &Profile{
-		Name:        name,
-		Description: description,
-		Formats:     []Format{CloudConfig},
-		Defaults:    []Format{CloudConfig},
-		Packages: map[string][]string{
-			"etcd":    {"etcd-server", "etcd-client"},
-			"docker":  {"docker.io"},
-			"manager": {"docker.io"},
-		},
-		Etcd: Etcd{
-			Config: EtcdEnvFile, Unit: "etcd.service", EnvFile: "/etc/default/etcd",
-			DataDir: "/var/lib/etcd/%s", EnableV2: true,
-		},
-		Docker: Docker{
-			Unit:      "docker.service",
-			ExecStart: dockerd + " -H fd:// --containerd=/run/containerd/containerd.sock $DOCKER_OPTS",
-			CLI:       "/usr/bin/docker",
-		},
-		Network: NetworkCloudInit,
-		Shell:   "/bin/sh",
+// debianEtcd: the archive's etcd-server reads /etc/default/etcd. A data
+// directory per member keeps a member from reusing the default cluster the
+// package may have bootstrapped before user-data ran.
+var debianEtcd = Etcd{
+	Config: EtcdEnvFile, Unit: "etcd.service", EnvFile: "/etc/default/etcd",
+	DataDir: "/var/lib/etcd/%s", EnableV2: true,
+}
+
+// debianDocker is docker.io's engine; Ubuntu and Debian differ in where
+// dockerd is.
+func debianDocker(dockerd string) Docker {
+	return Docker{
+		Unit:      "docker.service",
+		ExecStart: dockerd + " -H fd:// --containerd=/run/containerd/containerd.sock $DOCKER_OPTS",
+		CLI:       "/usr/bin/docker",
+	}
+}
+
+// debianPackages lists Debian's packages per role; extra is what every
+// Docker host and manager needs besides docker.io on that release.
+func debianPackages(extra ...string) map[string][]string {
+	docker := append([]string{"docker.io"}, extra...)
+	return map[string][]string{
+		"etcd":    {"etcd-server", "etcd-client"},
+		"docker":  docker,
+		"manager": docker,
 	}
 }

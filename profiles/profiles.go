@@ -53,8 +53,13 @@ type Etcd struct {
 	// EnableV2 sets ETCD_ENABLE_V2=true: etcd 3.4+ turns the v2 API off by
 	// default, and classic Swarm's discovery (libkv) speaks only v2.
 	EnableV2 bool
-	Image    string // EtcdContainerUnit: the etcd image
-	Runtime  string // EtcdContainerUnit: the container CLI (podman, docker)
+	// FromImage: the system runs etcd from a container image, which the
+	// description's etcd.image pins (Flatcar's etcd-member through
+	// ETCD_IMAGE_URL/ETCD_IMAGE_TAG, Fedora CoreOS's container unit).
+	// Distribution packages cannot be pinned; their releases say what
+	// they ship.
+	FromImage bool
+	Runtime   string // EtcdContainerUnit: the container CLI (podman, docker)
 }
 
 // NetworkConfig says how static addressing reaches a system.
@@ -102,13 +107,21 @@ type Profile struct {
 	Formats  []Format
 	Defaults []Format
 	// Packages are installed at boot (cloud-config only) when the
-	// description asks for it; keyed by role.
+	// description asks for it; keyed by role. nil when the releases the
+	// profile covers need different packages: the description must then
+	// name the release (debian-13).
 	Packages map[string][]string
-	Etcd     Etcd
-	Docker   Docker
-	Network  NetworkConfig
-	Ignition IgnitionTarget // zero unless the profile supports Butane/Ignition
-	Shell    string         // a POSIX shell for the units' ExecStartPre
+	// Releases are the releases of the system this profile covers, oldest
+	// first; Release is set on a profile for one release (debian-13).
+	Releases []Release
+	Release  *Release
+	// WhyReleases says why one package list cannot serve every release.
+	WhyReleases string
+	Etcd        Etcd
+	Docker      Docker
+	Network     NetworkConfig
+	Ignition    IgnitionTarget // zero unless the profile supports Butane/Ignition
+	Shell       string         // a POSIX shell for the units' ExecStartPre
 }
 
 // Supports reports whether the profile's boot agent reads format f.
@@ -121,9 +134,89 @@ func (p *Profile) Supports(f Format) bool {
 	return false
 }
 
+// Evidence says how a release's support is known.
+type Evidence string
+
+const (
+	// BootTested: the boot test boots this release's packages here.
+	BootTested Evidence = "boot-tested here"
+	// FromSources: taken from the distribution's package lists and
+	// sources; not booted here.
+	FromSources Evidence = "from its sources"
+)
+
+// Release is one release of a target system and what it ships.
+type Release struct {
+	Version  string // as named after the profile: debian-13, ubuntu-24.04
+	Codename string
+	Docker   string // the Docker engine it ships
+	Etcd     string // the etcd it ships or runs
+	// Packages, when set, replace the profile's for this release.
+	Packages map[string][]string
+	Evidence Evidence
+	Note     string
+}
+
 var registry = map[string]*Profile{}
 
-func register(p *Profile) { registry[p.Name] = p }
+// register adds a profile. When its releases need different packages,
+// it also adds one profile per release (name-version) with that release's
+// packages.
+func register(p *Profile) {
+	registry[p.Name] = p
+	if !p.NeedsRelease() {
+		return
+	}
+	for i := range p.Releases {
+		r := &p.Releases[i]
+		q := *p
+		q.Name = p.Name + "-" + r.Version
+		q.Release = r
+		q.Releases = nil
+		if r.Packages != nil {
+			q.Packages = r.Packages
+		}
+		registry[q.Name] = &q
+	}
+}
+
+// ReleaseNames lists the per-release profile names of p (debian-12, ...);
+// none when one package list serves every release.
+func (p *Profile) ReleaseNames() []string {
+	if !p.NeedsRelease() {
+		return nil
+	}
+	names := make([]string, len(p.Releases))
+	for i, r := range p.Releases {
+		names[i] = p.Name + "-" + r.Version
+	}
+	return names
+}
+
+// NeedsRelease reports whether installing packages needs the release
+// named: the profile covers releases with different package lists.
+func (p *Profile) NeedsRelease() bool {
+	if p.Packages != nil {
+		return false
+	}
+	for _, r := range p.Releases {
+		if r.Packages != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// Families lists the profiles that are not one release of another, sorted.
+func Families() []*Profile {
+	var out []*Profile
+	for _, name := range Names() {
+		if p := registry[name]; p.Release == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
 
 // Lookup returns the named profile.
 func Lookup(name string) (*Profile, bool) {

@@ -190,6 +190,12 @@ func (x *clusterContext) etcdEnv(prof *profiles.Profile, n *cluster.Node) []KV {
 	if prof.Etcd.EnableV2 {
 		env = append(env, KV{"ETCD_ENABLE_V2", "true"})
 	}
+	if prof.Etcd.Config == profiles.EtcdDropin && prof.Etcd.FromImage {
+		// Flatcar's etcd-member runs ${ETCD_IMAGE_URL}:${ETCD_IMAGE_TAG};
+		// its own default may move past v3.5 and its v2 API.
+		repo, tag := e.ImageRepoTag()
+		env = append(env, KV{"ETCD_IMAGE_URL", repo}, KV{"ETCD_IMAGE_TAG", tag})
+	}
 	return env
 }
 
@@ -209,7 +215,7 @@ func (x *clusterContext) addEtcd(p *Plan, n *cluster.Node) error {
 	data := struct {
 		Name, Cluster, EnvFile, DataDir, Image, Runtime string
 		Env                                             []KV
-	}{n.Name, x.c.Name, prof.Etcd.EnvFile, x.etcdDataDir(prof, n), prof.Etcd.Image, prof.Etcd.Runtime, env}
+	}{n.Name, x.c.Name, prof.Etcd.EnvFile, x.etcdDataDir(prof, n), x.c.Etcd.Image, prof.Etcd.Runtime, env}
 	u := p.unit(prof.Etcd.Unit)
 	u.Enable = true
 	// The unit may have started with package defaults before the config
@@ -258,9 +264,17 @@ func (x *clusterContext) engineListen(n *cluster.Node) netip.AddrPort {
 	return netip.AddrPortFrom(ip, uint16(x.c.Docker.Port))
 }
 
+// swarmAPIFloor is the Docker API floor every joined engine gets: classic
+// swarm pins API 1.31, and 1.24 is the lowest floor Docker accepts.
+const swarmAPIFloor = "1.24"
+
 func (x *clusterContext) addDockerTCP(p *Plan, n *cluster.Node) error {
 	prof := p.Profile
 	listen := x.engineListen(n)
+	floor, err := templates.Execute("docker-api.conf", map[string]any{"MinAPIVersion": swarmAPIFloor})
+	if err != nil {
+		return err
+	}
 	if x.c.Docker.Activation == cluster.ActivationSocket {
 		stream := listen.String()
 		if listen.Addr().IsUnspecified() {
@@ -275,6 +289,7 @@ func (x *clusterContext) addDockerTCP(p *Plan, n *cluster.Node) error {
 		docker := p.unit(prof.Docker.Unit)
 		docker.Enable = true
 		docker.Action = Restart
+		docker.Dropins = append(docker.Dropins, Dropin{Name: "20-swarmboot-api.conf", Contents: floor})
 		return err
 	}
 	docker := p.unit(prof.Docker.Unit)
@@ -283,7 +298,9 @@ func (x *clusterContext) addDockerTCP(p *Plan, n *cluster.Node) error {
 	text, err := templates.Execute("docker-tcp.conf", map[string]any{
 		"ExecStart": prof.Docker.ExecStart, "Listen": "tcp://" + listen.String(),
 	})
-	docker.Dropins = append(docker.Dropins, Dropin{Name: "20-swarmboot-tcp.conf", Contents: text})
+	docker.Dropins = append(docker.Dropins,
+		Dropin{Name: "20-swarmboot-api.conf", Contents: floor},
+		Dropin{Name: "20-swarmboot-tcp.conf", Contents: text})
 	return err
 }
 

@@ -66,8 +66,8 @@ func TestPlanRoles(t *testing.T) {
 		wantListen, wantJoin     string
 		wantEtcd                 string
 	}{
-		{"debian", "node", "10.0.0.1", "10.0.0.2", "10.0.0.3", "tcp://10.0.0.2:2375", "10.0.0.2:2375", "etcd://10.0.0.1:2379/swarm"},
-		{"debian", "0.0.0.0", "10.0.0.1", "10.0.0.2", "10.0.0.3", "tcp://0.0.0.0:2375", "10.0.0.2:2375", "etcd://10.0.0.1:2379/swarm"},
+		{"debian-12", "node", "10.0.0.1", "10.0.0.2", "10.0.0.3", "tcp://10.0.0.2:2375", "10.0.0.2:2375", "etcd://10.0.0.1:2379/swarm"},
+		{"debian-13", "0.0.0.0", "10.0.0.1", "10.0.0.2", "10.0.0.3", "tcp://0.0.0.0:2375", "10.0.0.2:2375", "etcd://10.0.0.1:2379/swarm"},
 		{"flatcar", "node", "fd00::1", "fd00::2", "fd00::3", "tcp://[fd00::2]:2375", "[fd00::2]:2375", "etcd://[fd00::1]:2379/swarm"},
 		{"fcos", "::", "fd00::1", "fd00::2", "fd00::3", "tcp://[::]:2375", "[fd00::2]:2375", "etcd://[fd00::1]:2379/swarm"},
 	} {
@@ -76,11 +76,15 @@ func TestPlanRoles(t *testing.T) {
 
 			d1 := planOf(t, c, "d1")
 			docker := unitNamed(d1, "docker.service")
-			if docker == nil || len(docker.Dropins) != 1 || !strings.Contains(docker.Dropins[0].Contents, "-H "+tc.wantListen+" --tls=false\n") {
+			if docker == nil || len(docker.Dropins) != 2 || !strings.Contains(docker.Dropins[1].Contents, "-H "+tc.wantListen+" --tls=false\n") {
 				t.Fatalf("docker host lacks the TCP drop-in for %s: %+v", tc.wantListen, docker)
 			}
-			if !strings.Contains(docker.Dropins[0].Contents, "ExecStart=\n") {
+			if !strings.Contains(docker.Dropins[1].Contents, "ExecStart=\n") {
 				t.Error("the drop-in must reset ExecStart= before setting it")
+			}
+			// Docker 29 refuses classic swarm's API 1.31 without it.
+			if !strings.Contains(docker.Dropins[0].Contents, "\nEnvironment=DOCKER_MIN_API_VERSION=1.24\n") {
+				t.Errorf("docker host lacks the API floor drop-in: %+v", docker.Dropins[0])
 			}
 			join := unitNamed(d1, "swarm-join.service")
 			if join == nil || !strings.Contains(join.Contents, "join --addr="+tc.wantJoin+" ") {
@@ -120,7 +124,7 @@ func TestPlanRoles(t *testing.T) {
 func TestEtcdEnv(t *testing.T) {
 	c := mustLoad(t, `version: 1
 cluster: t
-profile: debian
+profile: debian-12
 etcd: {token: tok}
 nodes:
   - {name: a, ip: 10.0.0.1, roles: [etcd, docker, manager]}
@@ -184,10 +188,72 @@ func TestEmitRejectsForeignFormat(t *testing.T) {
 }
 
 func TestMetaDataFollowsConfig(t *testing.T) {
-	c := mustLoad(t, fmt.Sprintf(seedLike, "debian", "node", "10.0.0.1", "10.0.0.2", "10.0.0.3"))
+	c := mustLoad(t, fmt.Sprintf(seedLike, "debian-12", "node", "10.0.0.1", "10.0.0.2", "10.0.0.3"))
 	p := planOf(t, c, "d1")
 	a, b := metaData(p, []byte("one"), nil), metaData(p, []byte("two"), nil)
 	if string(a) == string(b) || !strings.HasPrefix(string(a), "instance-id: t-d1-") || !strings.Contains(string(a), "local-hostname: d1\n") {
 		t.Errorf("meta-data must name the node and change with its config:\n%s\n%s", a, b)
+	}
+}
+
+// The docker CLI the swarm units run is its own package from Debian 13 on,
+// and docker.io only recommends it.
+func TestPackagesPerRelease(t *testing.T) {
+	for _, tc := range []struct{ profile, want string }{
+		{"debian-12", "docker.io"},
+		{"debian-13", "docker.io docker-cli"},
+		{"debian-14", "docker.io docker-cli"},
+		{"ubuntu", "docker.io"},
+	} {
+		c := mustLoad(t, fmt.Sprintf(seedLike, tc.profile, "node", "10.0.0.1", "10.0.0.2", "10.0.0.3"))
+		for node, want := range map[string]string{"e1": "etcd-server etcd-client", "d1": tc.want, "m": tc.want} {
+			if got := strings.Join(planOf(t, c, node).Packages, " "); got != want {
+				t.Errorf("%s %s: packages %q, want %q", tc.profile, node, got, want)
+			}
+		}
+	}
+}
+
+// The socket form opens the port with a socket unit, and the engine still
+// gets the API floor.
+func TestSocketFormGetsAPIFloor(t *testing.T) {
+	c := mustLoad(t, `version: 1
+cluster: t
+profile: flatcar
+docker: {activation: socket}
+nodes: [{name: a, ip: 10.0.0.1, roles: [etcd, docker, manager]}]
+`)
+	p := planOf(t, c, "a")
+	docker := unitNamed(p, "docker.service")
+	if unitNamed(p, "docker-tcp.socket") == nil || docker == nil || len(docker.Dropins) != 1 ||
+		!strings.Contains(docker.Dropins[0].Contents, "Environment=DOCKER_MIN_API_VERSION=1.24\n") {
+		t.Fatalf("socket form without the API floor: %+v", docker)
+	}
+}
+
+// etcd from an image is pinned: Flatcar's etcd-member through
+// ETCD_IMAGE_URL/TAG, Fedora CoreOS's container unit by its image.
+func TestEtcdImagePinned(t *testing.T) {
+	c := mustLoad(t, `version: 1
+cluster: t
+etcd: {image: "registry.example/etcd:v3.5.30"}
+nodes:
+  - {name: f, ip: 10.0.0.1, roles: [etcd, docker, manager], profile: flatcar}
+  - {name: o, ip: 10.0.0.2, roles: [etcd], profile: fcos}
+  - {name: u, ip: 10.0.0.3, roles: [etcd]}
+`)
+	f := unitNamed(planOf(t, c, "f"), "etcd-member.service")
+	if f == nil || len(f.Dropins) != 1 || !strings.Contains(f.Dropins[0].Contents, `Environment="ETCD_IMAGE_URL=registry.example/etcd"`) ||
+		!strings.Contains(f.Dropins[0].Contents, `Environment="ETCD_IMAGE_TAG=v3.5.30"`) {
+		t.Errorf("flatcar etcd-member is not pinned: %+v", f)
+	}
+	o := unitNamed(planOf(t, c, "o"), "etcd-member.service")
+	if o == nil || !strings.Contains(o.Contents, " registry.example/etcd:v3.5.30\n") {
+		t.Errorf("fcos etcd container is not pinned: %+v", o)
+	}
+	for _, f := range planOf(t, c, "u").Files {
+		if strings.Contains(f.Contents, "ETCD_IMAGE") {
+			t.Errorf("a packaged etcd gets no image setting: %s", f.Contents)
+		}
 	}
 }

@@ -2,9 +2,11 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"runtime/debug"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/spf13/pflag"
 
@@ -76,21 +78,49 @@ func validateCommand() command {
 	}
 }
 
+// writeProfiles prints the profiles and their compatibility table.
+func writeProfiles(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROFILE\tFORMATS\tDESCRIPTION")
+	for _, p := range profiles.Families() {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", p.Name, strings.ReplaceAll(profiles.JoinFormats(p.Formats), " ", ""), p.Description)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROFILE\tRELEASE\tDOCKER\tETCD\tSUPPORT")
+	for _, p := range profiles.Families() {
+		names := p.ReleaseNames()
+		for i, r := range p.Releases {
+			name := p.Name
+			if names != nil {
+				name = names[i]
+			}
+			release := strings.TrimSpace(r.Version + " " + r.Codename)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, release, r.Docker, r.Etcd, r.Evidence)
+		}
+	}
+	return tw.Flush()
+}
+
 func profilesCommand() command {
 	return command{
 		name: "profiles", args: "",
-		summary: "list the target systems and the formats each reads",
-		help:    "Lists the built-in profiles, their default formats (first) and other formats.",
+		summary: "list the target systems, their formats and the releases they cover",
+		help: "Lists the built-in profiles with their formats (the default first), then\n" +
+			"the releases each covers: the Docker engine and etcd each ships, and\n" +
+			"whether the release is booted by swarmboot's boot test or taken from the\n" +
+			"distribution's package lists. A profile whose releases need different\n" +
+			"packages (debian) is named with its release (debian-13) when packages are\n" +
+			"installed at boot.",
 		flags: func(fs *pflag.FlagSet) func(env, []string) error {
 			return func(e env, args []string) error {
 				if len(args) > 0 {
 					return usagef("profiles takes no arguments")
 				}
-				for _, name := range profiles.Names() {
-					p, _ := profiles.Lookup(name)
-					fmt.Fprintf(e.stdout, "%-8s %-40s %s\n", p.Name, strings.ReplaceAll(profiles.JoinFormats(p.Formats), " ", ""), p.Description)
-				}
-				return nil
+				return writeProfiles(e.stdout)
 			}
 		},
 	}
