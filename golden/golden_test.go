@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -125,14 +126,40 @@ func names(tree map[string][]byte) []string {
 	return out
 }
 
-// TestDeterministic renders each case twice and wants the same bytes.
+// TestDeterministic renders each case 20 times at once through the
+// parallel render users run (render.Tree, nodes emitted concurrently), half
+// of them from one loaded description (shared snippets), and wants every
+// whole tree, names and bytes, equal to the first.
 func TestDeterministic(t *testing.T) {
+	const runs = 20
 	for _, dir := range cases(t) {
-		c := load(t, dir)
-		a, b := renderAll(t, c), renderAll(t, load(t, dir))
-		for name := range a {
-			if !bytes.Equal(a[name], b[name]) {
-				t.Errorf("%s/%s: two renders differ", dir, name)
+		shared := load(t, dir)
+		trees := make([]map[string][]byte, runs)
+		errs := make([]error, runs)
+		var wg sync.WaitGroup
+		for i := range runs {
+			c := shared
+			if i%2 == 1 {
+				c = load(t, dir)
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				trees[i], errs[i] = render.Tree(c, nil)
+			}()
+		}
+		wg.Wait()
+		for i := range runs {
+			if errs[i] != nil {
+				t.Fatalf("%s: render %d: %v", dir, i, errs[i])
+			}
+			if diff := cmp.Diff(names(trees[0]), names(trees[i])); diff != "" {
+				t.Fatalf("%s: render %d has other files:\n%s", dir, i, diff)
+			}
+			for name, data := range trees[i] {
+				if !bytes.Equal(trees[0][name], data) {
+					t.Errorf("%s/%s: render %d differs from render 0", dir, name, i)
+				}
 			}
 		}
 	}

@@ -51,7 +51,10 @@ func mergeSnippets(node string, v any, snippets []*cluster.Snippet) (any, error)
 	rep := &cluster.Report{}
 	for _, s := range snippets {
 		m := merger{file: s.File, rep: rep}
-		m.mapping(&root, s.Root, "$")
+		// The merge moves the snippet's nodes into root; a snippet is
+		// shared by every node (and emitter) that uses it, so each merge
+		// takes its own copy and the parsed snippet stays as it was.
+		m.mapping(&root, cloneNode(s.Root), "$")
 	}
 	if len(rep.Entries) > 0 {
 		return nil, fmt.Errorf("%w for node %s:\n%s", ErrSnippetConflict, node, strings.TrimRight(rep.String(), "\n"))
@@ -143,4 +146,16 @@ func kind(n *yaml.Node) string {
 		return "list"
 	}
 	return "single value"
+}
+
+// cloneNode deep-copies a YAML tree (snippets have no aliases).
+func cloneNode(n *yaml.Node) *yaml.Node {
+	c := *n
+	if n.Content != nil {
+		c.Content = make([]*yaml.Node, len(n.Content))
+		for i, child := range n.Content {
+			c.Content[i] = cloneNode(child)
+		}
+	}
+	return &c
 }
