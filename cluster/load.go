@@ -43,14 +43,7 @@ func LoadReader(name string, r io.Reader) (*Cluster, *Report, error) {
 func Load(file string, data []byte) (c *Cluster, rep *Report) {
 	rep = &Report{File: file}
 	c = &Cluster{File: file, pos: map[string]Pos{"$": {1, 1}}}
-	defer func() {
-		// yaml.v3 is mature, but no input may crash the tool: a panic in a
-		// parser is reported as a syntax error, never passed on.
-		if r := recover(); r != nil {
-			rep.add(Error, "", Pos{1, 1}, ErrSyntax, "the YAML parser failed on this input (%v); check the file's syntax", r)
-		}
-		rep.sort()
-	}()
+	defer rep.sort()
 	root, ok := parse(data, rep)
 	if !ok {
 		return c, rep
@@ -68,8 +61,21 @@ func Load(file string, data []byte) (c *Cluster, rep *Report) {
 	return c, rep
 }
 
-// parse returns the root node of the only document in data.
-func parse(data []byte, rep *Report) (*yaml.Node, bool) {
+// parse returns the root node of the only document in data. yaml.v3 is
+// mature, but no input may crash the tool: a panic in the YAML parsers
+// (and only there; our own code's panics are bugs that tests must see) is
+// reported as a syntax error.
+func parse(data []byte, rep *Report) (root *yaml.Node, ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			rep.add(Error, "", Pos{1, 1}, ErrSyntax, "the YAML parser failed on this input (%v); check the file's syntax", r)
+			root, ok = nil, false
+		}
+	}()
+	return parseDocument(data, rep)
+}
+
+func parseDocument(data []byte, rep *Report) (*yaml.Node, bool) {
 	if len(data) > MaxInputSize {
 		rep.add(Error, "", Pos{1, 1}, ErrTooLarge, "the file is larger than %d MiB; a description this large is a mistake (split the file or remove generated content)", MaxInputSize>>20)
 		return nil, false

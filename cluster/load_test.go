@@ -255,3 +255,18 @@ func TestSnippetErrors(t *testing.T) {
 		t.Errorf("ubuntu node with a butane snippet accepted:\n%s", rep)
 	}
 }
+
+// A value that fails validation must not crash a later rule: every finding
+// is reported, none as a parser failure.
+func TestInvalidBindIsReportedNotPanicked(t *testing.T) {
+	_, rep := Load("c.yaml", []byte(edit(t, "docker: {port: 2375}", "docker: {bind: nodes}\nsnippets: {}\nswarm: {image: \"Not An Image\"}")))
+	out := rep.String()
+	for _, want := range []string{`c.yaml:6:16: error at $.docker.bind: unknown bind "nodes"; did you mean "node"?`, `is not a Docker image reference`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "parser failed") {
+		t.Errorf("a validation problem was reported as a parser failure:\n%s", out)
+	}
+}

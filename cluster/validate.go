@@ -232,14 +232,15 @@ func (k *Docker) validate(v validator) {
 	validPort(v, "$.docker.port", k.Port)
 	if !contains(bindModes, k.Bind) {
 		v.errorf("$.docker.bind", ErrUnknownValue, "unknown bind %q%s", k.Bind, suggest(k.Bind, bindModes))
+		return
 	}
 	if !contains(activations, k.Activation) {
 		v.errorf("$.docker.activation", ErrUnknownValue, "unknown activation %q%s", k.Activation, suggest(k.Activation, activations))
 	}
-	if k.Bind != BindNode {
+	if addr, err := netip.ParseAddr(k.Bind); err == nil {
 		v.warnf("$.docker.bind", WarnInsecureBind,
 			"the engine listens on %s without TLS: anyone who reaches any address of the host controls it; prefer `bind: node` and a firewall",
-			netip.AddrPortFrom(netip.MustParseAddr(k.Bind), uint16(k.Port)))
+			netip.AddrPortFrom(addr, uint16(k.Port)))
 	}
 }
 
