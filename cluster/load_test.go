@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -268,5 +269,28 @@ func TestInvalidBindIsReportedNotPanicked(t *testing.T) {
 	}
 	if strings.Contains(out, "parser failed") {
 		t.Errorf("a validation problem was reported as a parser failure:\n%s", out)
+	}
+}
+
+// A warning repeated for every node is one finding, not a flood that
+// becomes fatal: 150 nodes outside the gateway's subnet give one warning.
+func TestRepeatedWarningsAreGrouped(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("version: 1\ncluster: big\nnetwork: {prefix: 24, gateway: 10.9.9.1}\nnodes:\n")
+	for i := range 150 {
+		fmt.Fprintf(&b, "  - {name: n%d, ip: 10.0.%d.%d, roles: [etcd, docker]}\n", i, i/200, i%200+1)
+	}
+	_, rep := Load("big.yaml", []byte(b.String()))
+	if rep.IsFatal(false) {
+		t.Fatalf("warnings alone must not fail without --strict:\n%s", rep)
+	}
+	var gateway []Entry
+	for _, e := range rep.Entries {
+		if e.Kind == WarnGateway {
+			gateway = append(gateway, e)
+		}
+	}
+	if len(gateway) != 1 || gateway[0].Repeats != 149 || !strings.Contains(rep.String(), "(and 149 more like it)") {
+		t.Errorf("want one gateway warning standing for 150 nodes, got %d:\n%s", len(gateway), rep)
 	}
 }

@@ -32,18 +32,27 @@ type Entry struct {
 	Kind     error // one of the sentinel errors
 	Message  string
 	File     string // set when the finding is in another file (a snippet)
+	// Repeats counts further warnings of this kind at this path (one per
+	// node, say), folded into this entry instead of flooding the report.
+	Repeats int
 }
 
 // Report collects the findings of loading and validating one description.
 type Report struct {
 	File    string
 	Entries []Entry
+	warned  map[string]int // kind and path of a warning -> its entry
 }
 
 // maxEntries bounds a report: past it, more findings only hide the first.
 const maxEntries = 100
 
 func (r *Report) add(sev Severity, path string, pos Pos, kind error, format string, args ...any) {
+	key := kind.Error() + "\x00" + path
+	if i, ok := r.warned[key]; ok && sev == Warning {
+		r.Entries[i].Repeats++
+		return
+	}
 	switch {
 	case len(r.Entries) == maxEntries:
 		r.Entries = append(r.Entries, Entry{Severity: Error, Pos: pos, Kind: ErrTooMany,
@@ -51,6 +60,12 @@ func (r *Report) add(sev Severity, path string, pos Pos, kind error, format stri
 		return
 	case len(r.Entries) > maxEntries:
 		return
+	}
+	if sev == Warning {
+		if r.warned == nil {
+			r.warned = map[string]int{}
+		}
+		r.warned[key] = len(r.Entries)
 	}
 	r.Entries = append(r.Entries, Entry{
 		Severity: sev, Path: path, Pos: pos, Kind: kind,
@@ -126,6 +141,9 @@ func (r *Report) format(e Entry) string {
 		fmt.Fprintf(&b, " at %s", e.Path)
 	}
 	fmt.Fprintf(&b, ": %s", e.Message)
+	if e.Repeats > 0 {
+		fmt.Fprintf(&b, " (and %d more like it)", e.Repeats)
+	}
 	return b.String()
 }
 
