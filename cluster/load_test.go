@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	_ "github.com/swarmboot/swarmboot/internal/testutil"
 )
@@ -292,5 +294,39 @@ func TestRepeatedWarningsAreGrouped(t *testing.T) {
 	}
 	if len(gateway) != 1 || gateway[0].Repeats != 149 || !strings.Contains(rep.String(), "(and 149 more like it)") {
 		t.Errorf("want one gateway warning standing for 150 nodes, got %d:\n%s", len(gateway), rep)
+	}
+}
+
+// Snippet paths come from the description: a FIFO, a device or a huge file
+// must be refused at once, not hang the tool or fill its memory.
+func TestSnippetFilesAreBounded(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo.yaml"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "big.yaml"), []byte("a: "+strings.Repeat("x", 2<<20)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ path, want string }{
+		{"fifo.yaml", "not a regular file"},
+		{"/dev/zero", "not a regular file"},
+		{".", "not a regular file"},
+		{"big.yaml", "larger than 1024 KiB"},
+	} {
+		desc := strings.Replace(base, "profile: ubuntu\n", "profile: ubuntu\nsnippets: {cloud-config: ["+tc.path+"]}\n", 1)
+		done := make(chan *Report, 1)
+		go func() {
+			_, rep := Load(filepath.Join(dir, "c.yaml"), []byte(desc))
+			done <- rep
+		}()
+		select {
+		case rep := <-done:
+			if !rep.Has(ErrSnippet) || !strings.Contains(rep.String(), "4:27: error at $.snippets.cloud-config[0]: cannot read snippet") ||
+				!strings.Contains(rep.String(), tc.want) {
+				t.Errorf("%s: want %q at the snippet's position:\n%s", tc.path, tc.want, rep)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: reading the snippet hangs", tc.path)
+		}
 	}
 }

@@ -1,8 +1,11 @@
 package cluster
 
 import (
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"gopkg.in/yaml.v3"
 )
@@ -94,13 +97,30 @@ func hasAlias(n *yaml.Node, rep *Report) bool {
 	return false
 }
 
+// readSnippet reads a regular file of at most maxSnippetSize bytes. A
+// description names its snippets, so a path to a FIFO or a device must not
+// hang the tool or fill its memory: the file is opened without blocking,
+// checked to be regular, and read no further than the limit (a device
+// reports size 0, so its size says nothing).
 func readSnippet(file string) ([]byte, error) {
-	info, err := os.Stat(file)
+	f, err := os.OpenFile(file, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
-	if info.Size() > maxSnippetSize {
-		return nil, ErrTooLarge
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
 	}
-	return os.ReadFile(file)
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%s); a snippet is a file of config", info.Mode().Type())
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxSnippetSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxSnippetSize {
+		return nil, fmt.Errorf("larger than %d KiB; user-data limits are far smaller", maxSnippetSize>>10)
+	}
+	return data, nil
 }
