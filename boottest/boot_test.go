@@ -39,16 +39,19 @@ func testContext(t *testing.T) context.Context {
 	return ctx
 }
 
-// TestBoot boots the boot cluster from swarmboot's own user-data and checks
-// it end to end, then breaks it: a Docker host is rebooted and must come
-// back and re-register by itself; an etcd member (not the manager's node)
-// is powered off and etcd must keep quorum while the manager still lists
-// every running Docker host.
+// TestBoot boots the boot cluster (three nodes with every role, the
+// manager on node-1) from swarmboot's own user-data and checks it end to
+// end; that it stays steady across a registration TTL; then breaks it: a
+// Docker host is rebooted and must come back and re-register by itself;
+// the first etcd member of the discovery URL (node-1, also the manager's
+// node) is powered off and the surviving hosts must keep their
+// registrations fresh through the other members.
 func TestBoot(t *testing.T) {
 	ctx := testContext(t)
 	total := time.Now()
-	c := bootCluster(ctx, t, "testdata/cluster.yaml", "boot")
+	c := bootCluster(ctx, t, Boot{"boot", "testdata/cluster.yaml", ImageBookworm})
 	desc := c.Desc
+	steadyAcrossTTL(ctx, t, c)
 
 	// Reboot a Docker host that is not the manager: it must come back and
 	// register again with no help (its old key expires first).
@@ -91,61 +94,120 @@ func TestBoot(t *testing.T) {
 		t.Logf("%s back %.0fs after power-on: %s", victim.Name, ms[victim.Name].Ready.Seconds(), ms[victim.Name])
 	})
 
-	// Power off an etcd member that is not the manager's node.
-	victim = pickNode(desc, "etcd", desc.Manager().Name, victim.Name)
-	t.Run("power off "+victim.Name, func(t *testing.T) {
-		c.VMs[victim.Name].PowerOff()
-		off := time.Now()
-		// At once: quorum (a write through the remaining members), the
-		// remaining members healthy, and the manager still serving every
-		// running engine. It may still list the dead one for a while.
-		err := Eventually(ctx, time.Minute, "quorum and the running engines with one member down", t.Logf,
-			func(ctx context.Context) error {
-				if err := c.Check.EtcdPut(ctx, c.Running("etcd"), "/boottest/quorum", time.Now().String()); err != nil {
-					return err
-				}
-				for _, n := range c.Running("etcd") {
-					if err := c.Check.EtcdHealthy(ctx, n); err != nil {
-						return err
-					}
-				}
-				return c.ManagerLists(ctx, true)
-			})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("%s off: quorum kept and the manager lists the %d running engines, %.0fs after the power-off",
-			victim.Name, len(c.Running("docker")), time.Since(off).Seconds())
-		// Then the dead host drops out: its key expires after the TTL; the
-		// manager lets go of it once discovery or its own health check says
-		// so (measured: up to ~3 min, when its connections to the dead host
-		// must time out).
-		addr := c.engineAddr(victim)
-		if err := c.WaitUnregistered(ctx, victim, 2*time.Minute, t.Logf); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("registration of %s expired %.0fs after the power-off", addr, time.Since(off).Seconds())
-		if err := Eventually(ctx, 6*time.Minute, "cluster steady without "+victim.Name, t.Logf, c.CheckSteady); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("manager dropped %s %.0fs after the power-off", victim.Name, time.Since(off).Seconds())
+	// The discovery URL's first member is the manager's node here: with it
+	// gone, nothing serves the swarm API, but every surviving join must
+	// go on refreshing its key through the other members.
+	first := desc.WithRole("etcd")[0]
+	t.Run("power off "+first.Name+", the first etcd member", func(t *testing.T) {
+		powerOffFirstMember(ctx, t, c, first)
 	})
 	t.Logf("TestBoot took %.0fs in all", time.Since(total).Seconds())
 }
 
 // TestBootSeparated boots the seed's separated topology (three etcd
-// members, three Docker hosts, the manager on one of them) and checks it
-// like TestBoot's first step.
+// members, three Docker hosts, the manager on one of them), checks it like
+// TestBoot's first step and across a TTL, then powers off the first etcd
+// member of the discovery URL (the manager must go on serving every engine,
+// whose keys stay fresh) and a Docker host (the manager must drop it).
 func TestBootSeparated(t *testing.T) {
 	ctx := testContext(t)
-	bootCluster(ctx, t, "testdata/separated.yaml", "separated")
+	c := bootCluster(ctx, t, Boot{"separated", "testdata/separated.yaml", ImageForky})
+	desc := c.Desc
+	steadyAcrossTTL(ctx, t, c)
+
+	first := desc.WithRole("etcd")[0]
+	t.Run("power off "+first.Name+", the first etcd member", func(t *testing.T) {
+		powerOffFirstMember(ctx, t, c, first)
+	})
+	victim := pickNode(desc, "docker", desc.Manager().Name, "")
+	t.Run("power off "+victim.Name, func(t *testing.T) {
+		c.VMs[victim.Name].PowerOff()
+		off := time.Now()
+		// The dead host's key expires after the TTL; the manager lets go
+		// of it once discovery or its own health check says so.
+		if err := c.WaitUnregistered(ctx, victim, 2*c.Desc.Swarm.TTL, t.Logf); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("registration of %s expired %.0fs after the power-off", victim.Name, time.Since(off).Seconds())
+		if err := Eventually(ctx, 6*time.Minute, "cluster steady without "+victim.Name, t.Logf, c.CheckSteady); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("manager dropped %s %.0fs after the power-off", victim.Name, time.Since(off).Seconds())
+	})
+}
+
+// steadyAcrossTTL checks that the booted cluster stays steady for one
+// registration TTL and a bit: a crash-looping join fails here.
+func steadyAcrossTTL(ctx context.Context, t *testing.T, c *Cluster) {
+	t.Helper()
+	start := time.Now()
+	if err := c.SteadyAcross(ctx, c.Desc.Swarm.TTL+10*time.Second, t.Logf); err != nil {
+		t.Fatalf("not steady across a registration TTL: %v", err)
+	}
+	t.Logf("steady across %.0fs: no registration expired, every one refreshed, no swarm container restarted", time.Since(start).Seconds())
+}
+
+// powerOffFirstMember pulls the plug on the first etcd member of the
+// discovery URL (the test used to spare it, so a URL naming only one
+// member would have passed). Quorum must hold through the others, and
+// every surviving Docker host must keep its registration fresh across a
+// TTL; where the manager survives it must list every running engine.
+func powerOffFirstMember(ctx context.Context, t *testing.T, c *Cluster, first Node) {
+	t.Helper()
+	before, err := c.Check.SwarmRegistrations(ctx, c.Running("etcd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.VMs[first.Name].PowerOff()
+	off := time.Now()
+	err = Eventually(ctx, time.Minute, "quorum with the first member down", t.Logf, func(ctx context.Context) error {
+		if err := c.Check.EtcdPut(ctx, c.Running("etcd"), "/boottest/quorum", time.Now().String()); err != nil {
+			return err
+		}
+		for _, n := range c.Running("etcd") {
+			if err := c.Check.EtcdHealthy(ctx, n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s off: quorum kept through the other members, %.0fs after the power-off", first.Name, time.Since(off).Seconds())
+	// For more than a TTL every surviving host must stay registered, its
+	// key refreshed meanwhile through the remaining members.
+	survivors := c.Running("docker")
+	if err := c.StayRegistered(ctx, c.Desc.Swarm.TTL+10*time.Second, survivors); err != nil {
+		t.Fatalf("with %s down: %v", first.Name, err)
+	}
+	if err := c.Refreshed(ctx, before, survivors); err != nil {
+		t.Fatalf("with %s down: %v", first.Name, err)
+	}
+	t.Logf("%d surviving Docker hosts kept their registrations fresh for %.0fs without %s",
+		len(survivors), time.Since(off).Seconds(), first.Name)
+	if c.VMs[c.Desc.Manager().Name].Running() {
+		if err := Eventually(ctx, 2*time.Minute, "the manager lists every running engine", t.Logf,
+			func(ctx context.Context) error { return c.ManagerLists(ctx, false) }); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("the manager lists every running engine, Healthy, without %s", first.Name)
+	}
+}
+
+// Boot is one boot: a description booted on an image variant.
+type Boot struct {
+	Name        string // names the run's directory
+	Description string // testdata/*.yaml
+	Image       string // an image variant (Image*)
 }
 
 // bootCluster renders the description, boots one VM per node and waits
 // until the cluster is steady and `docker info` on the manager counts every
 // Docker host; it logs the timings.
-func bootCluster(ctx context.Context, t *testing.T, description, name string) *Cluster {
-	c, _, ms, clusterReady := bootAndWait(ctx, t, description, name)
+func bootCluster(ctx context.Context, t *testing.T, b Boot) *Cluster {
+	c, _, ms, clusterReady := bootAndWait(ctx, t, b)
+	name := b.Name
 	desc := c.Desc
 	// The seed's own final check, with the docker CLI (CheckSteady asked
 	// the manager's GET /info already). CI must have the CLI; elsewhere
@@ -172,14 +234,14 @@ func bootCluster(ctx context.Context, t *testing.T, description, name string) *C
 // bootAndWait renders the description, boots one VM per node, waits until
 // every node is ready and the cluster steady, and says how long that took
 // from power-on.
-func bootAndWait(ctx context.Context, t *testing.T, description, name string) (*Cluster, Prepared, map[string]*Milestones, time.Duration) {
+func bootAndWait(ctx context.Context, t *testing.T, b Boot) (*Cluster, Prepared, map[string]*Milestones, time.Duration) {
 	RequireTools(t)
-	desc, err := LoadDescription(description)
+	desc, err := LoadDescription(b.Description)
 	if err != nil {
 		t.Fatal(err)
 	}
-	work := WorkDir(t, name)
-	prep := Prepare(ctx, t, description, work)
+	work := WorkDir(t, b.Name)
+	prep := Prepare(ctx, t, b.Description, b.Image, work)
 	c := NewCluster(ctx, t, desc, prep, work)
 
 	start := time.Now()
@@ -227,4 +289,50 @@ func summarizeInfo(info string) string {
 		}
 	}
 	return strings.Join(out, ", ")
+}
+
+// TestBootDocker29 boots three forky VMs whose engine is Docker 29, which
+// refuses the API version classic swarm pins (1.31) unless told otherwise.
+// Every engine must report the floor swarmboot's drop-in sets, and the
+// manager must list each one Healthy (a Pending engine still counts in
+// `Nodes:`, so the count alone proves nothing); then the cluster must stay
+// so across a registration TTL.
+func TestBootDocker29(t *testing.T) {
+	ctx := testContext(t)
+	c := bootCluster(ctx, t, Boot{"docker29", "testdata/docker29.yaml", ImageForkyDocker29})
+	for _, n := range c.Desc.WithRole("docker") {
+		v, err := c.Check.DockerVersion(ctx, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: engine %s, API %s, minimum API %s", n.Name, v.Version, v.APIVersion, v.MinAPIVersion)
+		if v.MinAPIVersion != "1.24" || !apiAtLeast(v.APIVersion, 1, 52) {
+			t.Errorf("%s: want a Docker 29 engine (API >= 1.52) whose floor the drop-in lowered to 1.24, got API %s, minimum %s",
+				n.Name, v.APIVersion, v.MinAPIVersion)
+		}
+	}
+	steadyAcrossTTL(ctx, t, c)
+}
+
+// TestBootPackages boots the path users take by default: the image has no
+// etcd and no Docker, and cloud-init's packages: installs them at first
+// boot from the image's only apt source, a local repository.
+func TestBootPackages(t *testing.T) {
+	ctx := testContext(t)
+	c := bootCluster(ctx, t, Boot{"packages", "testdata/packages.yaml", ImageForkyLocalRepo})
+	for _, n := range c.Desc.Nodes {
+		if log := c.VMs[n.Name].ThisBoot(c.VMs[n.Name].Journal()); !strings.Contains(log, "Setting up docker-cli") {
+			t.Errorf("%s: the journal does not show docker-cli being installed at boot", n.Name)
+		}
+	}
+	steadyAcrossTTL(ctx, t, c)
+}
+
+// apiAtLeast reports whether the API version "1.N" is at least major.minor.
+func apiAtLeast(v string, major, minor int) bool {
+	var a, b int
+	if _, err := fmt.Sscanf(v, "%d.%d", &a, &b); err != nil {
+		return false
+	}
+	return a > major || a == major && b >= minor
 }

@@ -83,25 +83,34 @@ func (c *Checker) EtcdPut(ctx context.Context, via []Node, key, value string) er
 	return err
 }
 
-// DockerVersion returns the engine's version from GET /version on its TCP
-// port.
-func (c *Checker) DockerVersion(ctx context.Context, n Node) (string, error) {
+// EngineVersion is what an engine's GET /version says.
+type EngineVersion struct {
+	Version, APIVersion string
+	MinAPIVersion       string // the lowest API version it serves
+}
+
+// DockerVersion asks the engine's GET /version on its TCP port.
+func (c *Checker) DockerVersion(ctx context.Context, n Node) (EngineVersion, error) {
+	var v EngineVersion
 	out, err := c.call(ctx, nil, "curl", "-sSf", "--max-time", "8",
 		fmt.Sprintf("http://%s:%d/version", n.IP, c.Desc.Docker.Port))
 	if err != nil {
-		return "", err
+		return v, err
 	}
-	var v struct{ Version, APIVersion string }
 	if err := json.Unmarshal([]byte(out), &v); err != nil || v.Version == "" {
-		return "", fmt.Errorf("GET /version on %s: not a Docker answer: %.200s", n.IP, out)
+		return v, fmt.Errorf("GET /version on %s: not a Docker answer: %.200s", n.IP, out)
 	}
-	return v.Version, nil
+	return v, nil
 }
 
 // Registration is one engine's key under <path>/docker/swarm/nodes.
 type Registration struct {
-	Addr         string // ip:port
-	CreatedIndex int64  // changes when the key expired and was written anew
+	Addr string // ip:port
+	// CreatedIndex and ModifiedIndex both advance with every write: a v2
+	// set (libkv's Put) replaces the node, so each heartbeat's refresh
+	// gives the key a new createdIndex too (measured on etcd 3.4).
+	CreatedIndex  int64
+	ModifiedIndex int64
 }
 
 // SwarmRegistrations lists the engines registered in etcd's v2 store (the
@@ -127,8 +136,9 @@ func ParseRegistrations(body string) (map[string]Registration, error) {
 		Message   string `json:"message"`
 		Node      struct {
 			Nodes []struct {
-				Key          string `json:"key"`
-				CreatedIndex int64  `json:"createdIndex"`
+				Key           string `json:"key"`
+				CreatedIndex  int64  `json:"createdIndex"`
+				ModifiedIndex int64  `json:"modifiedIndex"`
 			} `json:"nodes"`
 		} `json:"node"`
 	}
@@ -144,21 +154,25 @@ func ParseRegistrations(body string) (map[string]Registration, error) {
 	}
 	for _, n := range resp.Node.Nodes {
 		addr := path.Base(n.Key)
-		regs[addr] = Registration{Addr: addr, CreatedIndex: n.CreatedIndex}
+		regs[addr] = Registration{Addr: addr, CreatedIndex: n.CreatedIndex, ModifiedIndex: n.ModifiedIndex}
 	}
 	return regs, nil
 }
 
 // SwarmNode is one engine as the manager reports it.
 type SwarmNode struct {
-	Name, Addr, Status string
+	Name, Addr, Status, Error string
 }
 
 // ManagerNodes asks the manager's GET /info for its nodes.
 func (c *Checker) ManagerNodes(ctx context.Context) ([]SwarmNode, string, error) {
 	m := c.Desc.Manager()
-	out, err := c.call(ctx, nil, "curl", "-sSf", "--max-time", "8",
-		fmt.Sprintf("http://%s:%d/info", m.IP, c.Desc.Swarm.Manager.Port))
+	return c.SwarmInfo(ctx, fmt.Sprintf("%s:%d", m.IP, c.Desc.Swarm.Manager.Port))
+}
+
+// SwarmInfo asks a swarm manager at host:port for GET /info.
+func (c *Checker) SwarmInfo(ctx context.Context, hostPort string) ([]SwarmNode, string, error) {
+	out, err := c.call(ctx, nil, "curl", "-sSf", "--max-time", "8", "http://"+hostPort+"/info")
 	if err != nil {
 		return nil, "", err
 	}
@@ -191,6 +205,8 @@ func ParseSwarmInfo(body string) ([]SwarmNode, string, error) {
 			nodes = append(nodes, SwarmNode{Name: trimmed, Addr: value})
 		case len(nodes) > 0 && strings.HasSuffix(trimmed, "Status") && strings.Contains(label, "└"):
 			nodes[len(nodes)-1].Status = value
+		case len(nodes) > 0 && strings.HasSuffix(trimmed, "Error") && strings.Contains(label, "└"):
+			nodes[len(nodes)-1].Error = value
 		}
 	}
 	return nodes, info.ServerVersion, nil

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/swarmboot/swarmboot/cluster"
 )
@@ -17,6 +18,7 @@ type Description struct {
 	Docker  struct{ Port int }
 	Swarm   struct {
 		Path    string
+		TTL     time.Duration // a registration's lifetime (swarm's default 180s when not set)
 		Manager struct{ Port int }
 	}
 	Nodes []Node
@@ -49,6 +51,10 @@ func LoadDescription(path string) (*Description, error) {
 	d.Etcd.ClientPort = c.Etcd.ClientPort
 	d.Docker.Port = c.Docker.Port
 	d.Swarm.Path = c.Swarm.Path
+	d.Swarm.TTL = c.Swarm.TTL
+	if d.Swarm.TTL == 0 {
+		d.Swarm.TTL = 180 * time.Second // swarm join's default --ttl
+	}
 	d.Swarm.Manager.Port = c.Swarm.Manager.Port
 	for _, n := range c.Nodes {
 		d.Nodes = append(d.Nodes, Node{Name: n.Name, IP: n.IP, Roles: n.Roles})

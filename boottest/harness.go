@@ -27,30 +27,29 @@ type Prepared struct {
 	Rendered string // DIR/<node>/{user-data,meta-data,network-config}
 }
 
-// Prepare builds (or finds cached) the swarm archive and the VM image and
-// renders the description with swarmboot. It runs outside the namespace:
-// building the image needs the Debian mirror.
-func Prepare(ctx context.Context, t testing.TB, description, workDir string) Prepared {
+// Prepare builds (or finds cached) the swarm archive and the VM image
+// variant and renders the description with swarmboot. It runs outside the
+// namespace: building the image needs the Debian mirror.
+func Prepare(ctx context.Context, t testing.TB, description, variant, workDir string) Prepared {
 	t.Helper()
 	cache := Env(EnvCache, DefaultCache)
-	shared := Env(EnvShared, filepath.Join("..", "..", "shared"))
 	if err := os.MkdirAll(cache, 0o755); err != nil {
 		t.Fatal(err)
 	}
 
 	start := time.Now()
-	archive, err := SwarmArchive(ctx, shared, cache)
+	archive, err := SwarmArchive(ctx, "..", cache)
 	if err != nil {
 		t.Fatalf("swarm image archive: %v", err)
 	}
 	t.Logf("swarm archive %s ready in %s", archive, time.Since(start).Round(time.Second))
 
 	start = time.Now()
-	img, err := BuildImage(ctx, ".", cache, archive)
+	img, err := BuildImage(ctx, ".", cache, archive, variant)
 	if err != nil {
-		t.Fatalf("VM image: %v", err)
+		t.Fatalf("VM image %s: %v", variant, err)
 	}
-	t.Logf("VM image %s ready in %s", img.Dir, time.Since(start).Round(time.Second))
+	t.Logf("VM image %s (%s) ready in %s", variant, img.Dir, time.Since(start).Round(time.Second))
 
 	rendered := os.Getenv(EnvRendered)
 	if rendered == "" {

@@ -23,9 +23,9 @@ func TestParseSwarmInfo(t *testing.T) {
 		t.Errorf("ServerVersion %q", version)
 	}
 	want := []SwarmNode{
-		{"node-1", "10.77.0.11:2375", "Healthy"},
-		{"node-2", "10.77.0.12:2375", "Healthy"},
-		{"node-3", "10.77.0.13:2375", "Healthy"},
+		{Name: "node-1", Addr: "10.77.0.11:2375", Status: "Healthy"},
+		{Name: "node-2", Addr: "10.77.0.12:2375", Status: "Healthy"},
+		{Name: "node-3", Addr: "10.77.0.13:2375", Status: "Healthy"},
 	}
 	if !slices.Equal(nodes, want) {
 		t.Errorf("nodes\n got %v\nwant %v", nodes, want)

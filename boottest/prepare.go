@@ -14,12 +14,9 @@ import (
 
 // Environment variables that steer the boot test.
 const (
-	// EnvCache: where the swarm binary, its archive and the VM image are
-	// kept between runs (default DefaultCache), outside the repository.
+	// EnvCache: where the swarm archive and the VM images are kept
+	// between runs (default DefaultCache), outside the repository.
 	EnvCache = "SWARMBOOT_BOOTTEST_CACHE"
-	// EnvShared: the shared/ folder holding third_party/classic-swarm
-	// (default: ../shared beside the repository).
-	EnvShared = "SWARMBOOT_SHARED"
 	// EnvRendered: use this already rendered directory (DIR/<node>/...)
 	// instead of running `swarmboot render`; for debugging user-data.
 	EnvRendered = "SWARMBOOT_BOOTTEST_RENDERED"
@@ -52,20 +49,33 @@ func run(ctx context.Context, dir, name string, args ...string) (string, error) 
 	return string(out), nil
 }
 
-// SwarmArchive builds the real classic-swarm 1.2.9 binary (cached by its
-// build script) and packs it as a `docker load` archive of swarm:1.2.9.
-func SwarmArchive(ctx context.Context, shared, cache string) (string, error) {
-	script := filepath.Join(shared, "third_party", "classic-swarm", "build.sh")
-	binDir := filepath.Join(cache, "swarm-bin")
-	if _, err := run(ctx, "", "bash", script, binDir); err != nil {
+// BuildSwarmModel builds the project's model of classic swarm 1.2.9
+// (./boottest/cmd/swarm; classic swarm itself cannot be had here, see
+// swarmmodel) as a static binary in cache and returns its path.
+func BuildSwarmModel(ctx context.Context, repoRoot, cache string) (string, error) {
+	bin := filepath.Join(cache, "swarm-model")
+	build := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", bin, "./boottest/cmd/swarm")
+	build.Dir = repoRoot
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building the swarm model: %v\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// SwarmArchive packs the swarm model as a `docker load` archive of
+// swarm:1.2.9, the image the rendered units run.
+func SwarmArchive(ctx context.Context, repoRoot, cache string) (string, error) {
+	bin, err := BuildSwarmModel(ctx, repoRoot, cache)
+	if err != nil {
 		return "", err
 	}
-	bin, err := os.ReadFile(filepath.Join(binDir, "swarm"))
+	binary, err := os.ReadFile(bin)
 	if err != nil {
 		return "", err
 	}
 	var buf bytes.Buffer
-	if err := dockerarchive.Write(&buf, dockerarchive.SwarmImage("swarm:1.2.9", bin)); err != nil {
+	if err := dockerarchive.Write(&buf, dockerarchive.SwarmImage("swarm:1.2.9", binary)); err != nil {
 		return "", err
 	}
 	archive := filepath.Join(cache, "swarm-1.2.9.tar")
@@ -80,9 +90,18 @@ func SwarmArchive(ctx context.Context, shared, cache string) (string, error) {
 	return archive, os.Rename(tmp, archive)
 }
 
-// BuildImage runs image/build.sh (a no-op when its cache is warm).
-func BuildImage(ctx context.Context, pkgDir, cache, archive string) (Image, error) {
-	out, err := run(ctx, "", "bash", filepath.Join(pkgDir, "image", "build.sh"), cache, archive)
+// The VM image variants image/build.sh makes (see its header).
+const (
+	ImageBookworm       = "bookworm"        // Debian 12: docker.io 20.10, etcd 3.4
+	ImageForky          = "forky"           // Debian 14 (testing): docker.io 28.5, etcd 3.5
+	ImageForkyDocker29  = "forky-docker29"  // forky with Docker 29's dockerd from moby's module
+	ImageForkyLocalRepo = "forky-localrepo" // forky without etcd and Docker, a local apt repository
+)
+
+// BuildImage runs image/build.sh for the variant (a no-op when its cache
+// is warm).
+func BuildImage(ctx context.Context, pkgDir, cache, archive, variant string) (Image, error) {
+	out, err := run(ctx, "", "bash", filepath.Join(pkgDir, "image", "build.sh"), cache, archive, variant)
 	if err != nil {
 		return Image{}, err
 	}

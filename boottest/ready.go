@@ -181,3 +181,91 @@ func (c *Cluster) WaitUnregistered(ctx context.Context, n Node, timeout time.Dur
 		return nil
 	})
 }
+
+// restartSigns are what systemd logs when a swarm unit's container exits
+// or is started again: a crash-looping join or manager shows them.
+var restartSigns = []string{
+	"swarm-join.service: Main process exited", "swarm-join.service: Scheduled restart job",
+	"swarm-manage.service: Main process exited", "swarm-manage.service: Scheduled restart job",
+}
+
+// SteadyAcross checks that the cluster stays as it is for d (at least one
+// registration TTL): every running Docker host stays registered at every
+// look, its key is refreshed meanwhile, no VM's journal says a swarm
+// container exited or was restarted, and at the end the cluster is steady
+// (CheckSteady). A join that crash-loops and re-registers passes a single
+// look, not this one.
+func (c *Cluster) SteadyAcross(ctx context.Context, d time.Duration, logf func(string, ...any)) error {
+	before, err := c.Check.SwarmRegistrations(ctx, c.Running("etcd"))
+	if err != nil {
+		return err
+	}
+	marks := map[string]int64{}
+	for name, v := range c.VMs {
+		marks[name] = v.LogSize(v.Journal())
+	}
+	logf("watching the cluster for %s (registration TTL %s)", d, c.Desc.Swarm.TTL)
+	if err := c.StayRegistered(ctx, d, c.Running("docker")); err != nil {
+		return err
+	}
+	if err := c.CheckSteady(ctx); err != nil {
+		return err
+	}
+	if err := c.Refreshed(ctx, before, c.Running("docker")); err != nil {
+		return err
+	}
+	for name, v := range c.VMs {
+		log := v.LogSince(v.Journal(), marks[name])
+		for _, sign := range restartSigns {
+			if strings.Contains(log, sign) {
+				return fmt.Errorf("%s: the journal says %q within %s of a steady cluster", name, sign, d)
+			}
+		}
+	}
+	return nil
+}
+
+// StayRegistered looks at the registrations every PollInterval for d: each
+// host must be registered at every look.
+func (c *Cluster) StayRegistered(ctx context.Context, d time.Duration, hosts []Node) error {
+	end := time.Now().Add(d)
+	for {
+		regs, err := c.Check.SwarmRegistrations(ctx, c.Running("etcd"))
+		if err != nil {
+			return err
+		}
+		for _, n := range hosts {
+			if _, ok := regs[c.engineAddr(n)]; !ok {
+				return fmt.Errorf("%s (%s) dropped out of the registrations", n.Name, c.engineAddr(n))
+			}
+		}
+		if time.Now().After(end) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(PollInterval):
+		}
+	}
+}
+
+// Refreshed checks that each host is registered and its key has been
+// written since before (refreshed through whichever etcd members are up).
+func (c *Cluster) Refreshed(ctx context.Context, before map[string]Registration, hosts []Node) error {
+	now, err := c.Check.SwarmRegistrations(ctx, c.Running("etcd"))
+	if err != nil {
+		return err
+	}
+	for _, n := range hosts {
+		addr := c.engineAddr(n)
+		was, is := before[addr], now[addr]
+		switch {
+		case is.Addr == "":
+			return fmt.Errorf("%s (%s) is no longer registered", n.Name, addr)
+		case is.ModifiedIndex <= was.ModifiedIndex:
+			return fmt.Errorf("%s (%s) was not refreshed (modifiedIndex %d)", n.Name, addr, is.ModifiedIndex)
+		}
+	}
+	return nil
+}

@@ -184,6 +184,25 @@ func (v *VM) Kill() {
 	<-v.exited
 }
 
+// LogSize is how much the log file (Console or Journal) holds now: a mark
+// to read what comes after with LogSince.
+func (v *VM) LogSize(file string) int64 {
+	fi, err := os.Stat(file)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// LogSince returns what the log file got after the mark.
+func (v *VM) LogSince(file string, mark int64) string {
+	b, err := os.ReadFile(file)
+	if err != nil || mark > int64(len(b)) {
+		return ""
+	}
+	return string(b[mark:])
+}
+
 // ThisBoot returns what the log file (Console or Journal) got since the
 // last power-on.
 func (v *VM) ThisBoot(file string) string {

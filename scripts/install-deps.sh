@@ -8,8 +8,9 @@
 #   ruby         ruby -c on generated Vagrantfiles
 #   vagrant      vagrant validate (no provider needed)
 #   util-linux   blkid (how cloud-init finds LABEL=cidata)
+#   etcd-server  a real etcd (v2 API) for the swarm model's tests
 set -euo pipefail
-pkgs=(cloud-init genisoimage ignition ruby vagrant util-linux)
+pkgs=(cloud-init genisoimage ignition ruby vagrant util-linux etcd-server)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
