@@ -224,6 +224,10 @@ docker: {activation: socket}
 nodes: [{name: a, ip: 10.0.0.1, roles: [etcd, docker, manager]}]
 `)
 	p := planOf(t, c, "a")
+	// The socket starts before networkd has put the address on the NIC.
+	if sock := unitNamed(p, "docker-tcp.socket"); sock == nil || !strings.Contains(sock.Contents, "\nFreeBind=true\n") {
+		t.Errorf("the socket must bind an address that may not exist yet: %+v", sock)
+	}
 	docker := unitNamed(p, "docker.service")
 	if unitNamed(p, "docker-tcp.socket") == nil || docker == nil || len(docker.Dropins) != 1 ||
 		!strings.Contains(docker.Dropins[0].Contents, "Environment=DOCKER_MIN_API_VERSION=1.24\n") {
