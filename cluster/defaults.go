@@ -24,7 +24,9 @@ func (c *Cluster) applyDefaults() {
 	if e.Discovery == "" {
 		e.Discovery = DiscoveryStatic
 	}
-	if e.Token == "" && e.Discovery == DiscoveryStatic {
+	// etcd reads the token with static and SRV discovery (SRVGetCluster
+	// takes it as the cluster's token); a discovery service names its own.
+	if e.Token == "" && e.Discovery != DiscoveryURL {
 		e.Token = fmt.Sprintf("%s-etcd", c.Name)
 	}
 	if e.Image == "" {

@@ -33,4 +33,5 @@ var (
 	WarnNoManager    = errors.New("no swarm manager")
 	WarnInsecureBind = errors.New("engine reachable on every address without TLS")
 	WarnGateway      = errors.New("gateway outside the node's subnet")
+	WarnManyEtcd     = errors.New("more etcd members than etcd advises")
 )

@@ -17,7 +17,7 @@ import (
 const base = `version: 1
 cluster: demo
 profile: ubuntu
-network: {prefix: 24, gateway: 10.0.0.1}
+network: {prefix: 24, gateway: 10.0.0.254}
 etcd: {discovery: static}
 docker: {port: 2375}
 swarm: {manager: {port: 8333}}
@@ -82,7 +82,7 @@ func TestLoadErrors(t *testing.T) {
 		{"loopback ip", "ip: 10.0.0.2", "ip: 127.0.0.1", ErrInvalidValue, "10:19", "$.nodes[1].ip", "loopback"},
 		{"invalid hostname", "name: b,", "name: b_2,", ErrInvalidValue, "10:12", "$.nodes[1].name", "not a valid host name"},
 		{"prefix out of range", "prefix: 24", "prefix: 33", ErrOutOfRange, "4:19", "$.network.prefix", "too long"},
-		{"prefix missing", "network: {prefix: 24, gateway: 10.0.0.1}", "network: {gateway: 10.0.0.1}", ErrRequired, "4:10", "$.network", "prefix"},
+		{"prefix missing", "network: {prefix: 24, gateway: 10.0.0.254}", "network: {gateway: 10.0.0.254}", ErrRequired, "4:10", "$.network", "prefix"},
 		{"no etcd member", "roles: [etcd, docker, manager]}\n  - {name: b, ip: 10.0.0.2, roles: [etcd, docker]}\n  - {name: c, ip: 10.0.0.3, roles: [etcd, docker]}",
 			"roles: [docker, manager]}", ErrTopology, "9:3", "$.nodes", "no node has the etcd role"},
 		{"no docker host", "roles: [etcd, docker, manager]}\n  - {name: b, ip: 10.0.0.2, roles: [etcd, docker]}\n  - {name: c, ip: 10.0.0.3, roles: [etcd, docker]}",
@@ -107,6 +107,20 @@ func TestLoadErrors(t *testing.T) {
 		{"invalid mac", "roles: [etcd, docker]}", "roles: [etcd, docker], mac: 52:54:00:zz:00:01}", ErrInvalidValue, "10:57", "$.nodes[1].mac", "not a MAC address"},
 		{"duplicate mac", "roles: [etcd, docker]}\n  - {name: c, ip: 10.0.0.3, roles: [etcd, docker]}",
 			"roles: [etcd, docker], mac: 52:54:00:00:00:01}\n  - {name: c, ip: 10.0.0.3, roles: [etcd, docker], mac: 52-54-00-00-00-01}", ErrDuplicate, "11:57", "$.nodes[2].mac", "already used"},
+		{"data dir is the root", "etcd: {discovery: static}", "etcd: {data_dir: /}", ErrInvalidValue, "5:18", "$.etcd.data_dir", "of the system itself"},
+		{"data dir in proc", "etcd: {discovery: static}", "etcd: {data_dir: /proc/etcd}", ErrInvalidValue, "5:18", "$.etcd.data_dir", "of the system itself"},
+		{"interface alias", "gateway: 10.0.0.254}", "gateway: 10.0.0.254, interface: \"a:b\"}", ErrInvalidValue, "4:55", "$.network.interface", "not an interface name"},
+		{"interface dot", "gateway: 10.0.0.254}", "gateway: 10.0.0.254, interface: \".\"}", ErrInvalidValue, "4:55", "$.network.interface", "not an interface name"},
+		{"interface dotdot", "gateway: 10.0.0.254}", "gateway: 10.0.0.254, interface: \"..\"}", ErrInvalidValue, "4:55", "$.network.interface", "not an interface name"},
+		{"srv is an address", "etcd: {discovery: static}", "etcd: {discovery: srv, srv: \"10.0.0.1\"}", ErrInvalidValue, "5:29", "$.etcd.srv", "not a DNS domain"},
+		{"token with url discovery", "etcd: {discovery: static}", "etcd: {discovery: url, url: \"https://d.example/x\", token: t}", ErrNotApplicable, "5:59", "$.etcd.token", "not read with `discovery: url`"},
+		{"link-local ip", "ip: 10.0.0.2", "ip: \"fe80::1\"", ErrInvalidValue, "10:19", "$.nodes[1].ip", "link-local"},
+		{"limited broadcast", "ip: 10.0.0.2", "ip: 255.255.255.255", ErrInvalidValue, "10:19", "$.nodes[1].ip", "broadcast"},
+		{"network address", "ip: 10.0.0.2", "ip: 10.0.0.0", ErrInvalidValue, "10:19", "$.nodes[1].ip", "network or broadcast address of 10.0.0.0/24"},
+		{"subnet broadcast", "ip: 10.0.0.2", "ip: 10.0.0.255", ErrInvalidValue, "10:19", "$.nodes[1].ip", "network or broadcast address"},
+		{"node is the gateway", "ip: 10.0.0.2", "ip: 10.0.0.254", ErrInvalidValue, "10:19", "$.nodes[1].ip", "gateway's address"},
+		{"multicast mac", "roles: [etcd, docker]}", "roles: [etcd, docker], mac: \"01:00:5e:00:00:01\"}", ErrInvalidValue, "10:57", "$.nodes[1].mac", "multicast or broadcast MAC"},
+		{"broadcast mac", "roles: [etcd, docker]}", "roles: [etcd, docker], mac: \"ff:ff:ff:ff:ff:ff\"}", ErrInvalidValue, "10:57", "$.nodes[1].mac", "multicast or broadcast MAC"},
 		{"debian without release", "profile: ubuntu", "profile: debian", ErrNotApplicable, "3:10", "$.profile", "name the release: debian-12, debian-13, debian-14"},
 		{"node debian without release", "roles: [etcd, docker]}", "roles: [etcd, docker], profile: debian}", ErrNotApplicable, "10:61", "$.nodes[1].profile", "docker-cli"},
 		{"etcd 3.6 image", "etcd: {discovery: static}", "etcd: {image: quay.io/coreos/etcd:v3.6.0}\nprofile: flatcar", ErrInvalidValue, "5:15", "$.etcd.image", "etcd 3.6 removed"},
@@ -189,7 +203,10 @@ func TestWarnings(t *testing.T) {
 		{"even members", ", roles: [etcd, docker]}\n  - {name: c", ", roles: [docker]}\n  - {name: c", WarnEvenEtcd},
 		{"no manager", "roles: [etcd, docker, manager]", "roles: [etcd, docker]", WarnNoManager},
 		{"bind all", "docker: {port: 2375}", "docker: {bind: 0.0.0.0}", WarnInsecureBind},
-		{"gateway elsewhere", "gateway: 10.0.0.1", "gateway: 10.9.0.1", WarnGateway},
+		{"gateway elsewhere", "gateway: 10.0.0.254", "gateway: 10.9.0.1", WarnGateway},
+		{"nine etcd members", "  - {name: c, ip: 10.0.0.3, roles: [etcd, docker]}\n", "  - {name: c, ip: 10.0.0.3, roles: [etcd, docker]}\n" +
+			"  - {name: d, ip: 10.0.0.4, roles: [etcd]}\n  - {name: e, ip: 10.0.0.5, roles: [etcd]}\n  - {name: f, ip: 10.0.0.6, roles: [etcd]}\n" +
+			"  - {name: g, ip: 10.0.0.7, roles: [etcd]}\n  - {name: h, ip: 10.0.0.8, roles: [etcd]}\n  - {name: i, ip: 10.0.0.9, roles: [etcd]}\n", WarnManyEtcd},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -328,5 +345,18 @@ func TestSnippetFilesAreBounded(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("%s: reading the snippet hangs", tc.path)
 		}
+	}
+}
+
+// With SRV discovery etcd reads the initial cluster token too, so it is
+// accepted and defaults as for static discovery.
+func TestTokenWithSRV(t *testing.T) {
+	c, rep := Load("s.yaml", []byte(edit(t, "etcd: {discovery: static}", "etcd: {discovery: srv, srv: example.com}")))
+	if err := rep.Err(false); err != nil || c.Etcd.Token != "demo-etcd" {
+		t.Fatalf("srv without a token: token %q, %v", c.Etcd.Token, err)
+	}
+	c, rep = Load("s.yaml", []byte(edit(t, "etcd: {discovery: static}", "etcd: {discovery: srv, srv: example.com, token: mine}")))
+	if err := rep.Err(false); err != nil || c.Etcd.Token != "mine" {
+		t.Fatalf("srv with a token: token %q, %v", c.Etcd.Token, err)
 	}
 }

@@ -85,7 +85,7 @@ type Network struct {
 // Etcd is the etcd cluster's bootstrap.
 type Etcd struct {
 	Discovery  string
-	Token      string // initial cluster token (static)
+	Token      string // initial cluster token (static, srv)
 	URL        string // discovery URL (url)
 	SRV        string // discovery domain (srv)
 	ClientPort int

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"net/url"
 	"path"
@@ -96,7 +97,10 @@ func validKeyType(t string) bool {
 	return false
 }
 
-var ifaceName = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,15}$`)
+// ifaceName is a Linux interface name as networkd, NetworkManager and
+// cloud-init take it: 1-15 characters, no '/', ':' (alias syntax, not a
+// device) or white space, and not "." or "..".
+var ifaceName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$`)
 
 func (n *Network) validate(v validator) {
 	if !v.c.given("$.network.prefix") {
@@ -105,7 +109,7 @@ func (n *Network) validate(v validator) {
 		v.errorf("$.network.prefix", ErrOutOfRange, "prefix %d is out of range; use 1-32 for IPv4 or 1-128 for IPv6", n.Prefix)
 	}
 	if !ifaceName.MatchString(n.Interface) {
-		v.errorf("$.network.interface", ErrInvalidValue, "%q is not an interface name (1-15 letters, digits, '-', '_', '.')", n.Interface)
+		v.errorf("$.network.interface", ErrInvalidValue, "%q is not an interface name: 1-15 letters, digits, '-', '_' and '.', starting with a letter, digit or '_' (e.g. eth0, ens3, bond0.100)", n.Interface)
 	}
 }
 
@@ -136,8 +140,8 @@ func (e *Etcd) validate(v validator) {
 	default:
 		v.errorf("$.etcd.discovery", ErrUnknownValue, "unknown discovery %q%s", e.Discovery, suggest(e.Discovery, discoveryModes))
 	}
-	if e.Discovery != DiscoveryStatic && v.c.given("$.etcd.token") {
-		v.errorf("$.etcd.token", ErrNotApplicable, "token is only read with `discovery: static`; the discovery service or DNS names the cluster")
+	if e.Discovery == DiscoveryURL && v.c.given("$.etcd.token") {
+		v.errorf("$.etcd.token", ErrNotApplicable, "token is not read with `discovery: url`: the discovery service names the cluster; remove it")
 	}
 	if strings.ContainsAny(e.Token, " \t\n\"'\\$") {
 		v.errorf("$.etcd.token", ErrInvalidValue, "the token may not contain spaces, quotes, '\\' or '$'")
@@ -146,6 +150,9 @@ func (e *Etcd) validate(v validator) {
 	validPort(v, "$.etcd.peer_port", e.PeerPort)
 	if e.DataDir != "" {
 		validAbsPath(v, "$.etcd.data_dir", e.DataDir)
+		if systemDir(e.DataDir) {
+			v.errorf("$.etcd.data_dir", ErrInvalidValue, "%q is a directory of the system itself (or a memory file system); etcd needs a directory of its own, e.g. /var/lib/etcd/<cluster>", e.DataDir)
+		}
 	}
 	e.validateImage(v)
 }
@@ -196,17 +203,20 @@ func (e *Etcd) ImageRepoTag() (repo, tag string) {
 	return e.Image, ""
 }
 
+// validDomain: dot-separated host name labels whose last one is not all
+// digits (so an IP address is not taken for a domain).
 func validDomain(s string) bool {
 	s = strings.TrimSuffix(s, ".")
 	if s == "" || len(s) > 253 {
 		return false
 	}
-	for _, l := range strings.Split(s, ".") {
+	labels := strings.Split(s, ".")
+	for _, l := range labels {
 		if !hostnameLabel.MatchString(strings.ToLower(l)) {
 			return false
 		}
 	}
-	return true
+	return strings.Trim(labels[len(labels)-1], "0123456789") != ""
 }
 
 func validPort(v validator, path string, port int) {
@@ -223,6 +233,22 @@ func validAbsPath(v validator, p, value string) {
 	if !safePath.MatchString(value) || path.Clean(value) != value {
 		v.errorf(p, ErrInvalidValue, "%q must be a clean absolute path of letters, digits and ._+@/-", value)
 	}
+}
+
+// systemDir: the root, a top-level system directory, or anything below
+// the kernel's and the runtime's own file systems.
+func systemDir(p string) bool {
+	switch p {
+	case "/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/media", "/mnt", "/opt",
+		"/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var", "/var/lib", "/var/run", "/var/tmp":
+		return true
+	}
+	for _, prefix := range []string{"/proc/", "/sys/", "/dev/", "/run/", "/tmp/", "/usr/", "/boot/", "/etc/"} {
+		if strings.HasPrefix(p, prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 var bindModes = []string{BindNode, BindAll, BindAll6}
@@ -292,8 +318,10 @@ func (c *Cluster) validateNodes(v validator) {
 			if !c.given(p + ".ip") {
 				v.errorf(p, ErrRequired, "node has no ip; add `ip:` (its address on the cluster network)")
 			}
-		case n.IP.IsUnspecified() || n.IP.IsLoopback() || n.IP.IsMulticast():
-			v.errorf(p+".ip", ErrInvalidValue, "%s cannot be a node address (unspecified, loopback or multicast); use the address other nodes reach it on", n.IP)
+		case !hostAddr(n.IP) && !n.IP.IsLinkLocalUnicast():
+			v.errorf(p+".ip", ErrInvalidValue, "%s cannot be a node address (unspecified, loopback, multicast or broadcast); use the address other nodes reach it on", n.IP)
+		case n.IP.IsLinkLocalUnicast():
+			v.errorf(p+".ip", ErrInvalidValue, "%s is link-local: it needs a zone (an interface) on every peer and cannot be routed; use a global or private (fd00::/8, 10/8, ...) address", n.IP)
 		default:
 			if j, dup := ips[n.IP]; dup {
 				v.errorf(p+".ip", ErrDuplicate, "address %s is already used by $.nodes[%d]; every node needs its own", n.IP, j)
@@ -302,7 +330,9 @@ func (c *Cluster) validateNodes(v validator) {
 			}
 		}
 		if n.MAC != "" {
-			if j, dup := macs[n.MAC]; dup {
+			if hw, err := net.ParseMAC(n.MAC); err == nil && hw[0]&1 == 1 {
+				v.errorf(p+".mac", ErrInvalidValue, "%s is a multicast or broadcast MAC (the first octet is odd); a NIC has a unicast MAC such as 52:54:00:12:34:56", n.MAC)
+			} else if j, dup := macs[n.MAC]; dup {
 				v.errorf(p+".mac", ErrDuplicate, "MAC %s is already used by $.nodes[%d]", n.MAC, j)
 			} else {
 				macs[n.MAC] = i
@@ -366,14 +396,28 @@ func (c *Cluster) validateRoles(v validator, p string, n *Node) {
 	}
 }
 
+// hostAddr: an address a node can have and others reach.
+func hostAddr(ip netip.Addr) bool {
+	return !ip.IsUnspecified() && !ip.IsLoopback() && !ip.IsMulticast() && !ip.IsLinkLocalUnicast() &&
+		ip != netip.AddrFrom4([4]byte{255, 255, 255, 255})
+}
+
 func (c *Cluster) validateNodeNetwork(v validator, p string, n *Node) {
 	nw := c.Network
-	if nw == nil || !n.IP.IsValid() || nw.Prefix < 1 {
+	if nw == nil || !n.IP.IsValid() || !hostAddr(n.IP) || nw.Prefix < 1 {
 		return
 	}
 	if n.IP.Is4() && nw.Prefix > 32 {
 		v.errorf("$.network.prefix", ErrOutOfRange, "prefix %d is too long for the IPv4 address of %s; use 1-32", nw.Prefix, n.Name)
 		return
+	}
+	if pfx, err := n.IP.Prefix(nw.Prefix); err == nil && n.IP.Is4() && nw.Prefix <= 30 {
+		if n.IP == pfx.Addr() || n.IP == lastAddr(pfx) {
+			v.errorf(p+".ip", ErrInvalidValue, "%s is the network or broadcast address of %s, not a host's; pick an address inside it", n.IP, pfx)
+		}
+	}
+	if nw.Gateway.IsValid() && nw.Gateway == n.IP {
+		v.errorf(p+".ip", ErrInvalidValue, "%s is the gateway's address ($.network.gateway); a node cannot route through itself", n.IP)
 	}
 	if nw.Gateway.IsValid() {
 		if nw.Gateway.Is4() != n.IP.Is4() {
@@ -382,6 +426,14 @@ func (c *Cluster) validateNodeNetwork(v validator, p string, n *Node) {
 			v.warnf("$.network.gateway", WarnGateway, "gateway %s is outside %s's subnet %s; it will not be reachable as a next hop", nw.Gateway, n.Name, pfx)
 		}
 	}
+}
+
+// lastAddr is the highest address of an IPv4 prefix (its broadcast).
+func lastAddr(p netip.Prefix) netip.Addr {
+	a := p.Addr().As4()
+	host := uint32(1)<<(32-p.Bits()) - 1
+	v := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3]) | host
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 }
 
 // validateNodeProfile checks the settings a node's target system cannot
@@ -421,6 +473,9 @@ func (c *Cluster) validateTopology(v validator) {
 		v.errorf("$.nodes", ErrTopology, "no node has the etcd role; swarm discovery needs an etcd cluster: give `etcd` to 1, 3 or 5 nodes")
 	case len(members)%2 == 0:
 		v.warnf("$.nodes", WarnEvenEtcd, "%d etcd members tolerate no more failures than %d; use an odd number", len(members), len(members)-1)
+	}
+	if len(members) > 7 {
+		v.warnf("$.nodes", WarnManyEtcd, "%d etcd members: every write waits for a majority of them; etcd advises 3, 5 or 7 (give the other nodes only docker)", len(members))
 	}
 	if len(c.DockerHosts()) == 0 {
 		v.errorf("$.nodes", ErrTopology, "no node has the docker role; the swarm needs at least one Docker host")

@@ -185,7 +185,8 @@ func (x *clusterContext) etcdEnv(prof *profiles.Profile, n *cluster.Node) []KV {
 	case cluster.DiscoverySRV:
 		env = append(env,
 			KV{"ETCD_DISCOVERY_SRV", e.SRV},
-			KV{"ETCD_INITIAL_CLUSTER_STATE", "new"})
+			KV{"ETCD_INITIAL_CLUSTER_STATE", "new"},
+			KV{"ETCD_INITIAL_CLUSTER_TOKEN", e.Token})
 	}
 	if prof.Etcd.EnableV2 {
 		env = append(env, KV{"ETCD_ENABLE_V2", "true"})
