@@ -29,6 +29,10 @@ import (
 type Machine struct {
 	Name string // VM and host name
 	IP   string // private network address
+	// Netmask of the private network: dotted for IPv4 (255.255.252.0),
+	// the prefix length for IPv6; "" leaves Vagrant's default (/24), which
+	// would split a larger subnet across host-only networks.
+	Netmask string
 	// Box, e.g. "ubuntu/jammy64"; BoxURL for boxes not in Vagrant's
 	// catalogue (Flatcar's). See DefaultBox.
 	Box, BoxURL string
@@ -40,6 +44,12 @@ type Machine struct {
 	CPUs         int // 1 if 0
 }
 
+// Bounds of what a VirtualBox VM can be given.
+const (
+	MinMemory, MaxMemory = 256, 1 << 20 // MiB
+	MinCPUs, MaxCPUs     = 1, 64
+)
+
 // Box is a default box for a target system.
 type Box struct{ Name, URL string }
 
@@ -47,9 +57,12 @@ type Box struct{ Name, URL string }
 // description overrides it.
 func DefaultBox(profile string) (Box, bool) {
 	b, ok := map[string]Box{
-		"ubuntu":  {Name: "ubuntu/jammy64"},
-		"debian":  {Name: "debian/bookworm64"},
-		"flatcar": {Name: "flatcar-stable", URL: "https://stable.release.flatcar-linux.net/amd64-usr/current/flatcar_production_vagrant.json"},
+		"ubuntu":    {Name: "ubuntu/jammy64"},
+		"debian":    {Name: "debian/bookworm64"},
+		"debian-12": {Name: "debian/bookworm64"},
+		"debian-13": {Name: "debian/trixie64"},
+		"debian-14": {Name: "debian/testing64"},
+		"flatcar":   {Name: "flatcar-stable", URL: "https://stable.release.flatcar-linux.net/amd64-usr/current/flatcar_production_vagrant.json"},
 		// CoreOS Container Linux reached its end of life in 2020; its box
 		// server is gone, so a legacy box must already be added locally.
 		"coreos": {Name: "coreos-stable"},
@@ -96,8 +109,12 @@ func Vagrantfile(machines []Machine) ([]byte, error) {
 				return nil, fmt.Errorf("vagrant: machine %q: control character in %q", m.Name, v)
 			}
 		}
-		if m.Memory < 0 || m.CPUs < 0 {
-			return nil, fmt.Errorf("vagrant: machine %q: negative memory or CPUs", m.Name)
+		if m.Memory != 0 && (m.Memory < MinMemory || m.Memory > MaxMemory) || m.CPUs != 0 && (m.CPUs < MinCPUs || m.CPUs > MaxCPUs) {
+			return nil, fmt.Errorf("vagrant: machine %q: memory %d MiB and %d CPUs; give %d-%d MiB and %d-%d CPUs",
+				m.Name, m.Memory, m.CPUs, MinMemory, MaxMemory, MinCPUs, MaxCPUs)
+		}
+		if strings.ContainsFunc(m.Netmask, func(r rune) bool { return (r < '0' || r > '9') && r != '.' }) {
+			return nil, fmt.Errorf("vagrant: machine %q: netmask %q is neither dotted nor a prefix length", m.Name, m.Netmask)
 		}
 		switch m.Format {
 		case "cloud-config":
@@ -154,7 +171,11 @@ func writeMachine(b *strings.Builder, m Machine) {
 		p("    node.vm.box_url = %s", q(m.BoxURL))
 	}
 	p("    node.vm.hostname = %s", q(m.Name))
-	p("    node.vm.network \"private_network\", ip: %s", q(m.IP))
+	if m.Netmask != "" {
+		p("    node.vm.network \"private_network\", ip: %s, netmask: %s", q(m.IP), q(m.Netmask))
+	} else {
+		p("    node.vm.network \"private_network\", ip: %s", q(m.IP))
+	}
 	if coreos {
 		// CoreOS-style boxes have no guest additions, so no shared folders,
 		// and keep Vagrant's insecure key (coreos-vagrant did the same).

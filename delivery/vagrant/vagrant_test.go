@@ -115,7 +115,10 @@ func TestVagrantfileRejects(t *testing.T) {
 		{"newline in path", with(func(m *Machine) { m.UserDataPath = "a\nb" }), "control character"},
 		{"ignition", with(func(m *Machine) { m.Format = "ignition" }), "no Vagrant delivery"},
 		{"unknown format", with(func(m *Machine) { m.Format = "kickstart" }), "unknown format"},
-		{"negative memory", with(func(m *Machine) { m.Memory = -1 }), "negative"},
+		{"negative memory", with(func(m *Machine) { m.Memory = -1 }), "give 256-1048576 MiB"},
+		{"huge memory", with(func(m *Machine) { m.Memory = 99999999999 }), "give 256-1048576 MiB"},
+		{"no CPUs", with(func(m *Machine) { m.CPUs = -1 }), "1-64 CPUs"},
+		{"bad netmask", with(func(m *Machine) { m.Netmask = "255.255.0.0'" }), "neither dotted nor a prefix length"},
 	}
 	for _, tt := range tests {
 		if _, err := Vagrantfile(tt.ms); err == nil || !strings.Contains(err.Error(), tt.want) {

@@ -147,7 +147,7 @@ func TestVagrant(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"'bento/ubuntu-24.04'", "ip: '192.168.101.111'", "path: 'etcd-01/user-data'", "source: 'docker-01/user-data'"} {
+	for _, want := range []string{"'bento/ubuntu-24.04'", "ip: '192.168.101.111', netmask: '255.255.255.0'", "path: 'etcd-01/user-data'", "source: 'docker-01/user-data'"} {
 		if !strings.Contains(string(vf), want) {
 			t.Errorf("Vagrantfile lacks %s", want)
 		}
@@ -162,8 +162,30 @@ func TestVagrant(t *testing.T) {
 	if out, err := exec.Command(ruby, "-c", filepath.Join(dir, "Vagrantfile")).CombinedOutput(); err != nil {
 		t.Errorf("ruby -c: %v\n%s", err, out)
 	}
+	// A /22 stays one host-only network: Vagrant is told the netmask.
+	wide := strings.Replace(mustRead(t, seedPath(t)), "prefix: 24", "prefix: 22", 1)
+	if code, _, errOut := runCLI(t, wide, "vagrant", "-", "-o", dir); code != ExitOK {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	if vf, _ := os.ReadFile(filepath.Join(dir, "Vagrantfile")); !strings.Contains(string(vf), "ip: '192.168.101.101', netmask: '255.255.252.0'") {
+		t.Errorf("a /22 cluster's Vagrantfile lacks the netmask:\n%s", vf)
+	}
+	for _, args := range [][]string{{"--cpus", "0"}, {"--memory", "99999999999"}, {"--memory", "16"}} {
+		if code, _, errOut := runCLI(t, "", append([]string{"vagrant", seedPath(t), "-o", dir}, args...)...); code != ExitUsage || !strings.Contains(errOut, args[0]) {
+			t.Errorf("%v: exit %d, want a usage error:\n%s", args, code, errOut)
+		}
+	}
 	fcos := "version: 1\ncluster: f\nprofile: fcos\nnodes: [{name: a, ip: 10.0.0.1, roles: [etcd, docker]}]\n"
 	if code, _, errOut := runCLI(t, fcos, "vagrant", "-", "-o", dir); code != ExitInvalid || !strings.Contains(errOut, "cannot deliver") {
 		t.Errorf("fcos under Vagrant: exit %d\n%s", code, errOut)
 	}
+}
+
+func mustRead(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -2,6 +2,9 @@ package cli
 
 import (
 	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -37,6 +40,12 @@ func vagrantCommand() command {
 				}
 				if *out == "" {
 					return usagef("missing -o DIR: where the Vagrantfile goes")
+				}
+				if *memory < vagrant.MinMemory || *memory > vagrant.MaxMemory {
+					return usagef("--memory %d: give %d-%d MiB", *memory, vagrant.MinMemory, vagrant.MaxMemory)
+				}
+				if *cpus < vagrant.MinCPUs || *cpus > vagrant.MaxCPUs {
+					return usagef("--cpus %d: give %d-%d", *cpus, vagrant.MinCPUs, vagrant.MaxCPUs)
 				}
 				for p := range *boxes {
 					if _, ok := profiles.Lookup(p); !ok {
@@ -102,7 +111,7 @@ func vagrantTree(c *cluster.Cluster, boxes map[string]string, memory, cpus int) 
 			return nil, fmt.Errorf("node %s: no default Vagrant box for profile %s; pass --box %s=BOX", p.Node, p.Profile.Name, p.Profile.Name)
 		}
 		machines = append(machines, vagrant.Machine{
-			Name: p.Node, IP: c.Nodes[i].IP.String(), Box: box.Name, BoxURL: box.URL,
+			Name: p.Node, IP: c.Nodes[i].IP.String(), Netmask: netmask(c.Network, c.Nodes[i].IP), Box: box.Name, BoxURL: box.URL,
 			Format: string(f), UserDataPath: userData, Memory: memory, CPUs: cpus,
 		})
 	}
@@ -112,4 +121,16 @@ func vagrantTree(c *cluster.Cluster, boxes map[string]string, memory, cpus int) 
 	}
 	tree["Vagrantfile"] = vf
 	return tree, nil
+}
+
+// netmask is the private network's mask in Vagrant's terms: dotted for
+// IPv4, the prefix length for IPv6; "" without a static network.
+func netmask(nw *cluster.Network, ip netip.Addr) string {
+	if nw == nil {
+		return ""
+	}
+	if ip.Is6() {
+		return strconv.Itoa(nw.Prefix)
+	}
+	return net.IP(net.CIDRMask(nw.Prefix, 32)).String()
 }
