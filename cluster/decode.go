@@ -25,6 +25,7 @@ type decoder struct {
 	pos    map[string]Pos
 	failed map[string]bool // paths whose value could not be decoded
 	dir    string          // snippet paths are relative to it
+	file   string          // the description, for messages
 	visits int
 	abort  bool // budget exhausted: stop walking
 }
@@ -76,9 +77,9 @@ func kindName(n *yaml.Node) string {
 	}
 	switch n.Tag {
 	case "!!int":
-		return "a number"
+		return "the whole number " + n.Value
 	case "!!float":
-		return "a number"
+		return "the number " + n.Value
 	case "!!bool":
 		return "a boolean"
 	case "!!null":

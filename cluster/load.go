@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"strconv"
+	"unicode/utf8"
 
 	goccy "github.com/goccy/go-yaml"
 	goccyparser "github.com/goccy/go-yaml/parser"
@@ -48,7 +49,7 @@ func Load(file string, data []byte) (c *Cluster, rep *Report) {
 	if !ok {
 		return c, rep
 	}
-	d := &decoder{rep: rep, pos: c.pos, failed: map[string]bool{}, dir: baseDir(file)}
+	d := &decoder{rep: rep, pos: c.pos, failed: map[string]bool{}, dir: baseDir(file), file: file}
 	d.cluster(root, c)
 	if d.abort || rep.full() {
 		return c, rep
@@ -78,6 +79,11 @@ func parse(data []byte, rep *Report) (root *yaml.Node, ok bool) {
 func parseDocument(data []byte, rep *Report) (*yaml.Node, bool) {
 	if len(data) > MaxInputSize {
 		rep.add(Error, "", Pos{1, 1}, ErrTooLarge, "the file is larger than %d MiB; a description this large is a mistake (split the file or remove generated content)", MaxInputSize>>20)
+		return nil, false
+	}
+	if !utf8.Valid(data) {
+		line, col := invalidUTF8(data)
+		rep.add(Error, "", Pos{line, col}, ErrSyntax, "this byte is not UTF-8; save the file as UTF-8 (a description is YAML, which is UTF-8 text)")
 		return nil, false
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
@@ -158,3 +164,22 @@ func firstColumn(data []byte, line int) int {
 
 // String renders a Pos as line:col.
 func (p Pos) String() string { return fmt.Sprintf("%d:%d", p.Line, p.Col) }
+
+// invalidUTF8 is the line and column (in characters) of the first byte
+// that is not UTF-8.
+func invalidUTF8(data []byte) (line, col int) {
+	line, col = 1, 1
+	for len(data) > 0 {
+		r, size := utf8.DecodeRune(data)
+		if r == utf8.RuneError && size <= 1 {
+			return line, col
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+		data = data[size:]
+	}
+	return line, col
+}

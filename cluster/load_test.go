@@ -121,6 +121,8 @@ func TestLoadErrors(t *testing.T) {
 		{"node is the gateway", "ip: 10.0.0.2", "ip: 10.0.0.254", ErrInvalidValue, "10:19", "$.nodes[1].ip", "gateway's address"},
 		{"multicast mac", "roles: [etcd, docker]}", "roles: [etcd, docker], mac: \"01:00:5e:00:00:01\"}", ErrInvalidValue, "10:57", "$.nodes[1].mac", "multicast or broadcast MAC"},
 		{"broadcast mac", "roles: [etcd, docker]}", "roles: [etcd, docker], mac: \"ff:ff:ff:ff:ff:ff\"}", ErrInvalidValue, "10:57", "$.nodes[1].mac", "multicast or broadcast MAC"},
+		{"float for a whole number", "docker: {port: 2375}", "docker: {port: 23.75}", ErrType, "6:16", "$.docker.port", "expected a whole number, got the number 23.75"},
+		{"invalid UTF-8", "cluster: demo", "cluster: \"de\xffmo\"", ErrSyntax, "2:13", "", "not UTF-8"},
 		{"debian without release", "profile: ubuntu", "profile: debian", ErrNotApplicable, "3:10", "$.profile", "name the release: debian-12, debian-13, debian-14"},
 		{"node debian without release", "roles: [etcd, docker]}", "roles: [etcd, docker], profile: debian}", ErrNotApplicable, "10:61", "$.nodes[1].profile", "docker-cli"},
 		{"etcd 3.6 image", "etcd: {discovery: static}", "etcd: {image: quay.io/coreos/etcd:v3.6.0}\nprofile: flatcar", ErrInvalidValue, "5:15", "$.etcd.image", "etcd 3.6 removed"},

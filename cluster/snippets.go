@@ -59,7 +59,11 @@ func (d *decoder) snippetList(dst *[]*Snippet) func(*yaml.Node, string) {
 			}
 			data, err := readSnippet(file)
 			if err != nil {
-				d.errorf(e, sub, ErrSnippet, "cannot read snippet %s: %v (paths are relative to the description's folder)", file, err)
+				where := "the description's folder"
+				if d.file == "<stdin>" || d.file == "-" {
+					where = "the current directory, as the description comes from standard input"
+				}
+				d.errorf(e, sub, ErrSnippet, "cannot read snippet %s: %v (paths are relative to %s)", file, err, where)
 				return
 			}
 			rep := &Report{File: file}

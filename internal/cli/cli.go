@@ -138,3 +138,11 @@ func oneFile(args []string) (string, error) {
 	}
 	return "", usagef("one FILE expected, got %d: %s", len(args), strings.Join(args, " "))
 }
+
+// count says "1 node" or "3 nodes".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

@@ -55,6 +55,7 @@ func TestExitCodes(t *testing.T) {
 		{"invalid", []string{"validate", bad}, ExitInvalid, "bad.yaml:3:1: error at $.nodez: unknown key \"nodez\"; did you mean \"nodes\"?"},
 		{"valid", []string{"validate", seedPath(t)}, ExitOK, "valid: cluster demo, 6 nodes"},
 		{"warning only", []string{"validate", warn}, ExitOK, "warning at $.nodes"},
+		{"one node", []string{"validate", warn}, ExitOK, "valid: cluster w, 1 node (1 etcd, 1 docker)"},
 		{"warning strict", []string{"validate", "--strict", warn}, ExitInvalid, "fatal with --strict"},
 		{"render without destination", []string{"render", seedPath(t)}, ExitUsage, "-o DIR"},
 		{"render both destinations", []string{"render", seedPath(t), "-o", dir, "--node", "etcd-01"}, ExitUsage, "exclude each other"},

@@ -70,8 +70,8 @@ func validateCommand() command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(e.stderr, "%s: valid: cluster %s, %d nodes (%d etcd, %d docker)\n",
-					c.File, c.Name, len(c.Nodes), len(c.Members()), len(c.DockerHosts()))
+				fmt.Fprintf(e.stderr, "%s: valid: cluster %s, %s (%d etcd, %d docker)\n",
+					c.File, c.Name, count(len(c.Nodes), "node"), len(c.Members()), len(c.DockerHosts()))
 				return nil
 			}
 		},

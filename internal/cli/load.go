@@ -28,7 +28,7 @@ func load(e env, file string, strict bool) (*cluster.Cluster, error) {
 	}
 	fmt.Fprint(e.stderr, rep.String())
 	if err := rep.Err(strict); err != nil {
-		errs, warns := count(rep)
+		errs, warns := countFindings(rep)
 		if strict && errs == 0 {
 			fmt.Fprintf(e.stderr, "%s: %d warning(s), fatal with --strict\n", rep.File, warns)
 		} else {
@@ -39,7 +39,7 @@ func load(e env, file string, strict bool) (*cluster.Cluster, error) {
 	return c, nil
 }
 
-func count(rep *cluster.Report) (errs, warns int) {
+func countFindings(rep *cluster.Report) (errs, warns int) {
 	for _, en := range rep.Entries {
 		if en.Severity == cluster.Error {
 			errs++

@@ -196,7 +196,7 @@ func (r *renderer) all(e env, dir string) error {
 	if err := output.WriteTree(dir, tree); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "wrote %d files for %d nodes of cluster %s into %s\n", len(tree), len(r.c.Nodes), r.c.Name, dir)
+	fmt.Fprintf(e.stderr, "wrote %s for %s of cluster %s into %s\n", count(len(tree), "file"), count(len(r.c.Nodes), "node"), r.c.Name, dir)
 	return nil
 }
 
