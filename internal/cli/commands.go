@@ -14,6 +14,7 @@ import (
 	"github.com/swarmboot/swarmboot/examples"
 	"github.com/swarmboot/swarmboot/output"
 	"github.com/swarmboot/swarmboot/profiles"
+	"github.com/swarmboot/swarmboot/render"
 )
 
 func initCommand() command {
@@ -57,6 +58,8 @@ func validateCommand() command {
 		summary: "check a description and report every problem with file:line:col",
 		help: "Checks the description and prints every error and warning as\n" +
 			"  FILE:LINE:COL: error at $.path: what is wrong and what to do\n" +
+			"then builds every node's config as render does (snippets merged, Butane\n" +
+			"translated), writing nothing, so a valid description renders.\n" +
 			"Exit 0 when valid, 1 when not. Warnings fail only with --strict.\n" +
 			"FILE may be - for standard input.",
 		flags: func(fs *pflag.FlagSet) func(env, []string) error {
@@ -68,6 +71,12 @@ func validateCommand() command {
 				}
 				c, err := load(e, file, *strict)
 				if err != nil {
+					return err
+				}
+				// The same checks as render: snippets are merged and every
+				// config built (nothing written), so a description that
+				// validates also renders.
+				if _, err := render.Tree(c, nil); err != nil {
 					return err
 				}
 				fmt.Fprintf(e.stderr, "%s: valid: cluster %s, %s (%d etcd, %d docker)\n",
