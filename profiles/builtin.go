@@ -17,7 +17,9 @@ func init() {
 		Description: "Ubuntu with cloud-init; etcd-server and docker.io from the archive",
 		Formats:     []Format{CloudConfig},
 		Defaults:    []Format{CloudConfig},
-		// Ubuntu's docker.io still ships the docker CLI itself.
+		// Ubuntu's docker.io ships the docker CLI in the same package (per
+		// Ubuntu's package pages; its archive cannot be reached from here
+		// to check the file list).
 		Packages: map[string][]string{
 			"etcd":    {"etcd-server", "etcd-client"},
 			"docker":  {"docker.io"},
@@ -48,7 +50,7 @@ func init() {
 				Packages: debianPackages()},
 			{Version: "13", Codename: "trixie", Docker: "26.1.5", Etcd: "3.5.16", Evidence: FromSources,
 				Packages: debianPackages("docker-cli")},
-			{Version: "14", Codename: "forky (testing)", Docker: "28.5.2", Etcd: "3.5.30", Evidence: FromSources,
+			{Version: "14", Codename: "forky (testing)", Docker: "28.5.2", Etcd: "3.5.30", Evidence: BootTested,
 				Packages: debianPackages("docker-cli")},
 		},
 		Etcd:    debianEtcd,
