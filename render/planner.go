@@ -18,6 +18,10 @@ type clusterContext struct {
 	c              *cluster.Cluster
 	initialCluster string // ETCD_INITIAL_CLUSTER
 	discovery      string // etcd://m1:2379,m2:2379/path for swarm
+	// apiFloor is the docker.service drop-in every joined engine gets (the
+	// same text for all; a template error shows on the first Docker host).
+	apiFloor    string
+	apiFloorErr error
 }
 
 func newClusterContext(c *cluster.Cluster) *clusterContext {
@@ -28,12 +32,14 @@ func newClusterContext(c *cluster.Cluster) *clusterContext {
 		peers[i] = m.Name + "=" + httpURL(m.IP, c.Etcd.PeerPort)
 		clients[i] = hostPort(m.IP, c.Etcd.ClientPort)
 	}
-	return &clusterContext{
+	x := &clusterContext{
 		c:              c,
 		initialCluster: strings.Join(peers, ","),
 		// Every member is listed, so no node depends on one etcd member.
 		discovery: "etcd://" + strings.Join(clients, ",") + c.Swarm.Path,
 	}
+	x.apiFloor, x.apiFloorErr = templates.Execute("docker-api.conf", map[string]any{"MinAPIVersion": swarmAPIFloor})
+	return x
 }
 
 func hostPort(ip netip.Addr, port int) string {
@@ -272,7 +278,7 @@ const swarmAPIFloor = "1.24"
 func (x *clusterContext) addDockerTCP(p *Plan, n *cluster.Node) error {
 	prof := p.Profile
 	listen := x.engineListen(n)
-	floor, err := templates.Execute("docker-api.conf", map[string]any{"MinAPIVersion": swarmAPIFloor})
+	floor, err := x.apiFloor, x.apiFloorErr
 	if err != nil {
 		return err
 	}
