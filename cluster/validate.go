@@ -130,6 +130,8 @@ func (e *Etcd) validate(v validator) {
 			v.errorf("$.etcd", ErrRequired, "`discovery: url` needs `url:`, the discovery service URL (e.g. https://discovery.etcd.io/TOKEN)")
 		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 			v.errorf("$.etcd.url", ErrInvalidValue, "%q is not an http(s) URL", e.URL)
+		case !envSafe(e.URL):
+			v.errorf("$.etcd.url", ErrInvalidValue, "the URL has characters an environment file cannot carry as they are (white space, quotes, '\\', '$' or control characters); percent-encode them (a space is %%20)")
 		}
 	case DiscoverySRV:
 		if e.SRV == "" {
@@ -143,8 +145,8 @@ func (e *Etcd) validate(v validator) {
 	if e.Discovery == DiscoveryURL && v.c.given("$.etcd.token") {
 		v.errorf("$.etcd.token", ErrNotApplicable, "token is not read with `discovery: url`: the discovery service names the cluster; remove it")
 	}
-	if strings.ContainsAny(e.Token, " \t\n\"'\\$") {
-		v.errorf("$.etcd.token", ErrInvalidValue, "the token may not contain spaces, quotes, '\\' or '$'")
+	if e.Token != "" && (!envSafe(e.Token) || len(e.Token) > 128) {
+		v.errorf("$.etcd.token", ErrInvalidValue, "the token must be 1-128 printable ASCII characters without spaces, quotes, '\\' or '$' (it lands in environment files and unit lines as it is)")
 	}
 	validPort(v, "$.etcd.client_port", e.ClientPort)
 	validPort(v, "$.etcd.peer_port", e.PeerPort)
@@ -205,6 +207,19 @@ func (e *Etcd) ImageRepoTag() (repo, tag string) {
 
 // validDomain: dot-separated host name labels whose last one is not all
 // digits (so an IP address is not taken for a domain).
+// envSafe: printable ASCII without white space, quotes, '\\' or '$', so
+// the value reads back unchanged from an environment file (systemd's
+// EnvironmentFile= and podman's --env-file alike). Unit lines escape the
+// rest ('%%') where the value lands (templates.UnitQuote).
+func envSafe(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c > '~' || strings.IndexByte("\"'\\$`", c) >= 0 {
+			return false
+		}
+	}
+	return s != ""
+}
+
 func validDomain(s string) bool {
 	s = strings.TrimSuffix(s, ".")
 	if s == "" || len(s) > 253 {

@@ -247,10 +247,12 @@ func (x *clusterContext) addEtcd(p *Plan, n *cluster.Node) error {
 		return err
 	case profiles.EtcdCoreOSEtcd2:
 		// coreos-cloudinit takes etcd's flag names: ETCD_INITIAL_CLUSTER
-		// is initial-cluster.
+		// is initial-cluster. It writes each value unescaped into an
+		// Environment="..." line of its etcd2 drop-in (system/env.go), so
+		// the value is escaped for that line here.
 		for _, kv := range env {
 			key := strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(kv.Key, "ETCD_"), "_", "-"))
-			p.Etcd2 = append(p.Etcd2, KV{key, kv.Value})
+			p.Etcd2 = append(p.Etcd2, KV{key, templates.UnitQuote(kv.Value)})
 		}
 		u.Enable = false // coreos-cloudinit enables etcd2 from coreos.etcd2
 		u.Action = Start

@@ -9,8 +9,9 @@
 #   vagrant      vagrant validate (no provider needed)
 #   util-linux   blkid (how cloud-init finds LABEL=cidata)
 #   etcd-server  a real etcd (v2 API) for the swarm model's tests
+#   systemd      systemd-analyze verify: unit lines read back as systemd reads them
 set -euo pipefail
-pkgs=(cloud-init genisoimage ignition ruby vagrant util-linux etcd-server)
+pkgs=(cloud-init genisoimage ignition ruby vagrant util-linux etcd-server systemd)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

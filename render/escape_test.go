@@ -1,0 +1,195 @@
+package render
+
+import (
+	"fmt"
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/coreos/go-systemd/v22/unit"
+
+	"github.com/swarmboot/swarmboot/internal/testutil"
+)
+
+// TestValuesSurviveTheirDestinations is a property test of escaping: random
+// tokens and discovery URLs (every character the description accepts,
+// '%' specifiers and percent-encoding included) are rendered for every
+// place etcd's settings land, read back with the destination's syntax, and
+// must come back unchanged. The unit lines are also checked by systemd's
+// own parser (systemd-analyze verify), which must have nothing to say.
+//   - Flatcar: Environment="K=V" in etcd-member's drop-in (swarmboot's);
+//   - legacy CoreOS: coreos.etcd2, turned into a drop-in line by line as
+//     coreos-cloudinit v1.14.0 does (system/env.go serviceContents writes
+//     Environment="KEY=VALUE" without escaping; swarmboot escapes);
+//   - Debian/Ubuntu: /etc/default/etcd, systemd's EnvironmentFile=;
+//   - Fedora CoreOS: /etc/etcd/etcd.env, podman's --env-file (literal).
+func TestValuesSurviveTheirDestinations(t *testing.T) {
+	analyze := testutil.NeedTool(t, "systemd-analyze", "systemd")
+	rnd := rand.New(rand.NewSource(1))
+	const alphabet = "abcXYZ019-._~%+=:@/?#&!*,;()[]<>{}|^"
+	word := func(n int) string {
+		var b strings.Builder
+		for range n {
+			b.WriteByte(alphabet[rnd.Intn(len(alphabet))])
+		}
+		return b.String()
+	}
+	for i := range 40 {
+		token := word(1 + rnd.Intn(30))
+		if i == 0 {
+			token = "prod%2024%n" // the issue's example, and a specifier
+		}
+		discovery := "https://disc.example.com/new?token=a%2Bb%3D" + strings.NewReplacer("#", "", "?", "").Replace(word(rnd.Intn(10)))
+		for _, tc := range []struct {
+			profile, etcd, key, want string
+		}{
+			{"flatcar", "{token: '" + strings.ReplaceAll(token, "'", "''") + "'}", "ETCD_INITIAL_CLUSTER_TOKEN", token},
+			{"coreos", "{token: '" + strings.ReplaceAll(token, "'", "''") + "'}", "ETCD_INITIAL_CLUSTER_TOKEN", token},
+			{"debian-12", "{token: '" + strings.ReplaceAll(token, "'", "''") + "'}", "ETCD_INITIAL_CLUSTER_TOKEN", token},
+			{"fcos", "{token: '" + strings.ReplaceAll(token, "'", "''") + "'}", "ETCD_INITIAL_CLUSTER_TOKEN", token},
+			{"flatcar", "{discovery: url, url: '" + discovery + "'}", "ETCD_DISCOVERY", discovery},
+			{"coreos", "{discovery: url, url: '" + discovery + "'}", "ETCD_DISCOVERY", discovery},
+			{"debian-12", "{discovery: url, url: '" + discovery + "'}", "ETCD_DISCOVERY", discovery},
+		} {
+			desc := fmt.Sprintf("version: 1\ncluster: t\nprofile: %s\ninstall_packages: false\netcd: %s\nnodes: [{name: a, ip: 10.0.0.1, roles: [etcd, docker]}]\n", tc.profile, tc.etcd)
+			p := planOf(t, mustLoad(t, desc), "a")
+			got, unitText := readBack(t, p, tc.key)
+			if got != tc.want {
+				t.Fatalf("%s: %s=%q reads back as %q\n%s", tc.profile, tc.key, tc.want, got, unitText)
+			}
+			if unitText != "" {
+				verifyUnit(t, analyze, unitText)
+			}
+		}
+	}
+}
+
+// readBack renders the plan's etcd settings where its profile keeps them
+// and reads key back with that destination's syntax; for unit lines it
+// also returns a unit holding them, for systemd-analyze.
+func readBack(t *testing.T, p *Plan, key string) (string, string) {
+	t.Helper()
+	var dropin string
+	switch p.Profile.Name {
+	case "flatcar":
+		dropin = unitNamed(p, "etcd-member.service").Dropins[0].Contents
+	case "coreos":
+		dropin = "[Service]\n"
+		for _, kv := range p.Etcd2 {
+			env := "ETCD_" + strings.ToUpper(strings.ReplaceAll(kv.Key, "-", "_"))
+			dropin += fmt.Sprintf("Environment=\"%s=%v\"\n", env, kv.Value)
+		}
+	default:
+		for _, f := range p.Files {
+			if strings.HasSuffix(f.Path, "etcd") || strings.HasSuffix(f.Path, "etcd.env") {
+				if p.Profile.Name == "fcos" {
+					return podmanEnvFile(f.Contents)[key], ""
+				}
+				return systemdEnvFile(t, f.Contents)[key], ""
+			}
+		}
+		t.Fatalf("%s: no etcd environment file", p.Profile.Name)
+	}
+	opts, err := unit.DeserializeOptions(strings.NewReader(dropin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for _, o := range opts {
+		if o.Name == "Environment" {
+			for _, w := range unitWords(t, o.Value) {
+				k, v, _ := strings.Cut(w, "=")
+				env[k] = v
+			}
+		}
+	}
+	return env[key], "[Service]\nType=oneshot\nExecStart=/bin/true\n" + strings.TrimPrefix(dropin[strings.Index(dropin, "[Service]"):], "[Service]\n")
+}
+
+// unitWords splits a unit line's value into words as systemd does:
+// double quotes group, '\' escapes, and specifiers resolve ("%%" is '%';
+// any other specifier fails the test, as it would change the value).
+func unitWords(t *testing.T, v string) []string {
+	t.Helper()
+	var words []string
+	var b strings.Builder
+	inWord, quoted := false, false
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == '\\' && i+1 < len(v):
+			i++
+			b.WriteByte(v[i])
+			inWord = true
+		case c == '"':
+			quoted, inWord = !quoted, true
+		case c == ' ' && !quoted:
+			if inWord {
+				words = append(words, b.String())
+				b.Reset()
+				inWord = false
+			}
+		case c == '%':
+			if i+1 >= len(v) || v[i+1] != '%' {
+				t.Fatalf("unit value %q has the specifier %q", v, v[i:min(i+2, len(v))])
+			}
+			i++
+			b.WriteByte('%')
+			inWord = true
+		default:
+			b.WriteByte(c)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, b.String())
+	}
+	return words
+}
+
+// systemdEnvFile reads an EnvironmentFile= (systemd.exec(5)): KEY=VALUE a
+// line, '#' comments; a value must need no quoting to read back as is.
+func systemdEnvFile(t *testing.T, text string) map[string]string {
+	t.Helper()
+	env := map[string]string{}
+	for _, l := range strings.Split(text, "\n") {
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		k, v, _ := strings.Cut(l, "=")
+		if strings.ContainsAny(v, "\"'\\$ \t") {
+			t.Fatalf("%s=%s needs quoting in an EnvironmentFile", k, v)
+		}
+		env[k] = v
+	}
+	return env
+}
+
+// podmanEnvFile reads podman's --env-file: KEY=VALUE literal to the end.
+func podmanEnvFile(text string) map[string]string {
+	env := map[string]string{}
+	for _, l := range strings.Split(text, "\n") {
+		if k, v, ok := strings.Cut(l, "="); ok && !strings.HasPrefix(l, "#") {
+			env[k] = v
+		}
+	}
+	return env
+}
+
+// verifyUnit runs systemd-analyze verify on a unit: any word from it (a
+// specifier it could not resolve, a bad escape) fails the test.
+func verifyUnit(t *testing.T, analyze, text string) {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "etcd-check.service")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(analyze, "verify", "--man=no", path).CombinedOutput()
+	if err != nil || strings.Contains(string(out), "etcd-check.service") {
+		t.Fatalf("systemd-analyze verify: %v\n%s\n--- unit ---\n%s", err, out, text)
+	}
+}
