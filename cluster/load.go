@@ -130,7 +130,11 @@ var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 // that of the line's first non-blank character.
 func syntaxError(data []byte, err error, rep *Report) {
 	var se *goccy.SyntaxError
-	if _, perr := goccyparser.ParseBytes(data, 0); errors.As(perr, &se) && se.Token != nil && se.Token.Position != nil {
+	if !goccyAffordable(data) {
+		// goccy's cost grows much faster than the input with nesting
+		// (40,000 '[' took 11 s and 2.5 GB); yaml.v3 has already rejected
+		// the file, so its own line is used.
+	} else if _, perr := goccyparser.ParseBytes(data, 0); errors.As(perr, &se) && se.Token != nil && se.Token.Position != nil {
 		p := se.Token.Position
 		rep.add(Error, "", Pos{max(p.Line, 1), max(p.Column, 1)}, ErrSyntax,
 			"%s (YAML syntax; check indentation, colons, brackets and quotes here)", se.Message)
@@ -182,4 +186,39 @@ func invalidUTF8(data []byte) (line, col int) {
 		data = data[size:]
 	}
 	return line, col
+}
+
+// Bounds on what goccy's parser is asked to locate: nesting and size.
+const (
+	goccyMaxDepth = 64
+	goccyMaxSize  = 1 << 20
+)
+
+// goccyAffordable reports whether data is small and shallow enough for
+// goccy's parser: flow brackets and block indentation both count as depth.
+func goccyAffordable(data []byte) bool {
+	if len(data) > goccyMaxSize {
+		return false
+	}
+	depth, indent, lineStart := 0, 0, true
+	for _, c := range data {
+		switch {
+		case c == '\n':
+			indent, lineStart = 0, true
+			continue
+		case lineStart && c == ' ':
+			if indent++; indent > 2*goccyMaxDepth {
+				return false
+			}
+			continue
+		case c == '[' || c == '{':
+			if depth++; depth > goccyMaxDepth {
+				return false
+			}
+		case c == ']' || c == '}':
+			depth--
+		}
+		lineStart = false
+	}
+	return true
 }

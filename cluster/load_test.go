@@ -365,3 +365,41 @@ func TestTokenWithSRV(t *testing.T) {
 		t.Fatalf("srv with a token: token %q, %v", c.Etcd.Token, err)
 	}
 }
+
+// Deeply nested input is rejected without handing it to goccy's parser,
+// whose cost explodes with nesting; the error still names a line.
+func TestDeepNestingIsRejected(t *testing.T) {
+	for _, input := range []string{strings.Repeat("[", 40000), strings.Repeat("{a: ", 5000)} {
+		_, rep := Load("deep.yaml", []byte(input))
+		if !rep.Has(ErrSyntax) || !strings.HasPrefix(rep.String(), "deep.yaml:1:") {
+			t.Errorf("want a syntax error on line 1, got:\n%.300s", rep)
+		}
+	}
+	if goccyAffordable([]byte(strings.Repeat("[", 65))) || !goccyAffordable([]byte(base)) {
+		t.Error("goccy's bound is off")
+	}
+}
+
+// BenchmarkLoadHostile: inputs of the largest accepted size in the shapes
+// that cost parsers most; each must finish in seconds with bounded memory.
+func BenchmarkLoadHostile(b *testing.B) {
+	shapes := map[string][]byte{
+		"flow-nesting-16MiB": []byte(strings.Repeat("[", MaxInputSize)),
+		"block-nesting-1MiB": func() []byte {
+			var s strings.Builder
+			for i := 0; s.Len() < 1<<20; i++ {
+				s.WriteString(strings.Repeat(" ", i%2000) + "k:\n")
+			}
+			return []byte(s.String())
+		}(),
+		"flat-list-16MiB": []byte("version: 1\nnodes:\n" + strings.Repeat("  - {name: a, ip: 10.0.0.1, roles: [etcd]}\n", MaxInputSize/45)),
+	}
+	for name, data := range shapes {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				Load("h.yaml", data)
+			}
+		})
+	}
+}
