@@ -245,6 +245,23 @@ func butaneEqualsIgnition(t *testing.T, bu, ign []byte) {
 // checkUnits parses every unit, drop-in and network file of the plan.
 func checkUnits(t *testing.T, p *render.Plan) {
 	t.Helper()
+	set := consumers.UnitSet{Units: map[string]string{}, Dropins: map[string]map[string]string{}}
+	for _, u := range p.Units {
+		if u.Contents != "" {
+			set.Units[u.Name] = u.Contents
+		}
+		for _, d := range u.Dropins {
+			if set.Dropins[u.Name] == nil {
+				set.Dropins[u.Name] = map[string]string{}
+			}
+			set.Dropins[u.Name][d.Name] = d.Contents
+		}
+	}
+	if err := consumers.SystemdVerify(set); errors.Is(err, consumers.ErrToolMissing) && !testutil.InCI() {
+		t.Logf("outside CI only: %v", err)
+	} else if err != nil {
+		t.Error(err)
+	}
 	for _, u := range p.Units {
 		if u.Contents != "" {
 			if err := consumers.SystemdUnit(u.Name, u.Contents); err != nil {

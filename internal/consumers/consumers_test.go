@@ -1,0 +1,82 @@
+package consumers
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/swarmboot/swarmboot/internal/testutil"
+)
+
+// Every check must be able to fail: each validator rejects a known-bad
+// input (and accepts its good twin, so the rejection is about the fault).
+func TestValidatorsRejectKnownBad(t *testing.T) {
+	cases := []struct {
+		name      string
+		good, bad func() error
+		want      string
+	}{
+		{"ignition: unknown spec",
+			func() error { return Ignition([]byte(`{"ignition":{"version":"3.3.0"}}`)) },
+			func() error { return Ignition([]byte(`{"ignition":{"version":"9.9.9"}}`)) }, "unsupported config version"},
+		{"ignition: relative path",
+			func() error {
+				return Ignition([]byte(`{"ignition":{"version":"3.3.0"},"storage":{"files":[{"path":"/etc/x"}]}}`))
+			},
+			func() error {
+				return Ignition([]byte(`{"ignition":{"version":"3.3.0"},"storage":{"files":[{"path":"etc/x"}]}}`))
+			}, "absolute"},
+		{"butane strict: unknown key",
+			func() error { _, err := Butane([]byte("variant: flatcar\nversion: 1.0.0\n")); return err },
+			func() error { _, err := Butane([]byte("variant: flatcar\nversion: 1.0.0\nsystemd:\n  unitz: []\n")); return err }, "unitz"},
+		{"coreos-cloudinit: wrong type",
+			func() error { return CoreOSCloudConfig([]byte("#cloud-config\nhostname: a\n")) },
+			func() error { return CoreOSCloudConfig([]byte("#cloud-config\nhostname: [a, b]\n")) }, "hostname"},
+		{"unit: section of another kind",
+			func() error { return SystemdUnit("a.service", "[Service]\nExecStart=/bin/true\n") },
+			func() error { return SystemdUnit("a.service", "[Socket]\nListenStream=1\n") }, "does not belong"},
+		{"systemd-analyze: misspelled key",
+			func() error { return SystemdVerify(set("a.service", "[Service]\nExecStart=/bin/true\nRestart=always\n")) },
+			func() error { return SystemdVerify(set("a.service", "[Service]\nExecStart=/bin/true\nRestrat=always\n")) }, "Unknown key 'Restrat'"},
+		{"systemd-analyze: two ExecStart= in a drop-in",
+			func() error {
+				return SystemdVerify(dropin("docker.service", "20.conf", "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd -H tcp://1.2.3.4:2375\n"))
+			},
+			func() error {
+				return SystemdVerify(dropin("docker.service", "20.conf", "[Service]\nExecStart=/usr/bin/dockerd -H tcp://1.2.3.4:2375\n"))
+			}, "more than one ExecStart"},
+		{"systemd-analyze: unresolved specifier",
+			func() error {
+				return SystemdVerify(set("a.service", "[Service]\nExecStart=/bin/true\nEnvironment=\"T=a%%2B\"\n"))
+			},
+			func() error {
+				return SystemdVerify(set("a.service", "[Service]\nExecStart=/bin/true\nEnvironment=\"T=a%2B\"\n"))
+			}, "Failed to resolve specifiers"},
+		{"cloud-init schema: wrong type",
+			func() error { return CloudInitSchema([]byte("#cloud-config\nruncmd: [[echo, a]]\n")) },
+			func() error { return CloudInitSchema([]byte("#cloud-config\nruncmd: 5\n")) }, "runcmd"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.good(); errors.Is(err, ErrToolMissing) {
+				if testutil.InCI() {
+					t.Fatal(err)
+				}
+				t.Skip(err)
+			} else if err != nil {
+				t.Fatalf("the good input is rejected: %v", err)
+			}
+			if err := tc.bad(); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("the bad input: %v, want an error saying %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func set(name, text string) UnitSet {
+	return UnitSet{Units: map[string]string{name: text}}
+}
+
+func dropin(unit, name, text string) UnitSet {
+	return UnitSet{Dropins: map[string]map[string]string{unit: {name: text}}}
+}
