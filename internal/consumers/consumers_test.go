@@ -28,7 +28,10 @@ func TestValidatorsRejectKnownBad(t *testing.T) {
 			}, "absolute"},
 		{"butane strict: unknown key",
 			func() error { _, err := Butane([]byte("variant: flatcar\nversion: 1.0.0\n")); return err },
-			func() error { _, err := Butane([]byte("variant: flatcar\nversion: 1.0.0\nsystemd:\n  unitz: []\n")); return err }, "unitz"},
+			func() error {
+				_, err := Butane([]byte("variant: flatcar\nversion: 1.0.0\nsystemd:\n  unitz: []\n"))
+				return err
+			}, "unitz"},
 		{"coreos-cloudinit: wrong type",
 			func() error { return CoreOSCloudConfig([]byte("#cloud-config\nhostname: a\n")) },
 			func() error { return CoreOSCloudConfig([]byte("#cloud-config\nhostname: [a, b]\n")) }, "hostname"},
@@ -36,8 +39,12 @@ func TestValidatorsRejectKnownBad(t *testing.T) {
 			func() error { return SystemdUnit("a.service", "[Service]\nExecStart=/bin/true\n") },
 			func() error { return SystemdUnit("a.service", "[Socket]\nListenStream=1\n") }, "does not belong"},
 		{"systemd-analyze: misspelled key",
-			func() error { return SystemdVerify(set("a.service", "[Service]\nExecStart=/bin/true\nRestart=always\n")) },
-			func() error { return SystemdVerify(set("a.service", "[Service]\nExecStart=/bin/true\nRestrat=always\n")) }, "Unknown key 'Restrat'"},
+			func() error {
+				return SystemdVerify(set("a.service", "[Service]\nExecStart=/bin/true\nRestart=always\n"))
+			},
+			func() error {
+				return SystemdVerify(set("a.service", "[Service]\nExecStart=/bin/true\nRestrat=always\n"))
+			}, "Unknown key 'Restrat'"},
 		{"systemd-analyze: two ExecStart= in a drop-in",
 			func() error {
 				return SystemdVerify(dropin("docker.service", "20.conf", "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd -H tcp://1.2.3.4:2375\n"))
