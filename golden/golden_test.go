@@ -182,6 +182,13 @@ func TestConsumersAccept(t *testing.T) {
 					}
 					checkFormat(t, f, data)
 				}
+				if arts, err := render.Artifacts(p, nil); err == nil {
+					for _, a := range arts {
+						if a.Name == "network-config" {
+							checkNetworkConfig(t, a.Data)
+						}
+					}
+				}
 				if bu, err := emitIf(p, profiles.Butane); err == nil && bu != nil {
 					ign, _ := render.Emit(p, profiles.Ignition)
 					butaneEqualsIgnition(t, bu, ign)
@@ -280,5 +287,16 @@ func checkUnits(t *testing.T, p *render.Plan) {
 				t.Error(err)
 			}
 		}
+	}
+}
+
+// checkNetworkConfig has cloud-init render the NoCloud network-config.
+func checkNetworkConfig(t *testing.T, data []byte) {
+	t.Helper()
+	_, err := consumers.NetworkConfig(data)
+	if errors.Is(err, consumers.ErrToolMissing) && !testutil.InCI() {
+		t.Logf("outside CI only: %v", err)
+	} else if err != nil {
+		t.Errorf("network-config rejected: %v\n%s", err, data)
 	}
 }

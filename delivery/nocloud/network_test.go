@@ -1,12 +1,10 @@
 package nocloud
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/swarmboot/swarmboot/internal/consumers"
 	"github.com/swarmboot/swarmboot/internal/testutil"
 )
 
@@ -77,29 +75,20 @@ ethernets:
 // cloud-init itself parses the document and renders systemd-networkd
 // units from it, as it does on a booting node.
 func TestNetworkConfigWithCloudInit(t *testing.T) {
-	ci := testutil.NeedTool(t, "cloud-init", "cloud-init")
+	testutil.NeedTool(t, "cloud-init", "cloud-init")
 	nc, err := NetworkConfig(Static{MAC: "52:54:00:aa:bb:01", Address: "192.168.101.101/24",
 		Gateway: "192.168.101.1", DNS: []string{"192.168.101.1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	in := filepath.Join(dir, "network-config")
-	if err := os.WriteFile(in, nc, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, "out")
-	cmd := exec.Command(ci, "devel", "net-convert", "-p", in, "-k", "yaml", "-d", out, "-D", "debian", "-O", "networkd")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("cloud-init net-convert: %v\n%s", err, b)
-	}
-	unit, err := os.ReadFile(filepath.Join(out, "etc/systemd/network/10-cloud-init-eth0.network"))
+	units, err := consumers.NetworkConfig(nc)
 	if err != nil {
 		t.Fatal(err)
 	}
+	unit := units["10-cloud-init-eth0.network"]
 	for _, want := range []string{"Address=192.168.101.101/24", "Gateway=192.168.101.1", "DNS=192.168.101.1", "MACAddress=52:54:00:aa:bb:01"} {
-		if !strings.Contains(string(unit), want) {
-			t.Errorf("networkd unit lacks %q:\n%s", want, unit)
+		if !strings.Contains(unit, want) {
+			t.Errorf("networkd unit lacks %q:\n%v", want, units)
 		}
 	}
 }

@@ -254,3 +254,40 @@ func SystemdVerify(set UnitSet) error {
 	}
 	return nil
 }
+
+// NetworkConfig has cloud-init parse a NoCloud network-config (version 2)
+// and render it for systemd-networkd, as it does on a booting Debian node
+// (`cloud-init devel net-convert`); it returns the .network files made.
+func NetworkConfig(data []byte) (map[string]string, error) {
+	bin, err := exec.LookPath("cloud-init")
+	if err != nil {
+		return nil, fmt.Errorf("%w: cloud-init (Debian package cloud-init)", ErrToolMissing)
+	}
+	dir, err := os.MkdirTemp("", "swarmboot-netcfg-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	in := filepath.Join(dir, "network-config")
+	if err := os.WriteFile(in, data, 0o644); err != nil {
+		return nil, err
+	}
+	out := filepath.Join(dir, "out")
+	cmd := exec.Command(bin, "devel", "net-convert", "-p", in, "-k", "yaml", "-d", out, "-D", "debian", "-O", "networkd")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("cloud-init net-convert: %v\n%s", err, b)
+	}
+	files, err := filepath.Glob(filepath.Join(out, "etc/systemd/network/*.network"))
+	if err != nil || len(files) == 0 {
+		return nil, fmt.Errorf("cloud-init net-convert made no .network file (%v)", err)
+	}
+	units := map[string]string{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		units[filepath.Base(f)] = string(b)
+	}
+	return units, nil
+}

@@ -59,6 +59,15 @@ func TestValidatorsRejectKnownBad(t *testing.T) {
 			func() error {
 				return SystemdVerify(set("a.service", "[Service]\nExecStart=/bin/true\nEnvironment=\"T=a%2B\"\n"))
 			}, "Failed to resolve specifiers"},
+		{"cloud-init net-convert: not an address",
+			func() error {
+				_, err := NetworkConfig([]byte("version: 2\nethernets:\n  eth0:\n    addresses: [10.0.0.1/24]\n"))
+				return err
+			},
+			func() error {
+				_, err := NetworkConfig([]byte("version: 2\nethernets:\n  eth0:\n    addresses: [not-an-address]\n"))
+				return err
+			}, "not a valid ip"},
 		{"cloud-init schema: wrong type",
 			func() error { return CloudInitSchema([]byte("#cloud-config\nruncmd: [[echo, a]]\n")) },
 			func() error { return CloudInitSchema([]byte("#cloud-config\nruncmd: 5\n")) }, "runcmd"},
