@@ -10,6 +10,7 @@ import (
 	"github.com/swarmboot/swarmboot/delivery/matchbox"
 	"github.com/swarmboot/swarmboot/delivery/nocloud"
 	"github.com/swarmboot/swarmboot/delivery/target"
+	"github.com/swarmboot/swarmboot/output"
 	"github.com/swarmboot/swarmboot/profiles"
 	"github.com/swarmboot/swarmboot/render"
 )
@@ -191,4 +192,21 @@ func targetNames() string {
 	names := target.Names()
 	sort.Strings(names)
 	return strings.Join(names, ", ")
+}
+
+// writeOptions: user-data stays 0600 (it can hold keys); a matchbox data
+// directory is 0644, because the matchbox service, not the user who
+// renders, reads it, and it serves those configs over plain HTTP to any
+// machine that asks, so file modes protect nothing there.
+func (d *delivery) writeOptions(e env) output.Options {
+	opts := output.Options{Warn: warner(e)}
+	if d.pack == packMatchbox {
+		opts.FileMode = 0o644
+	}
+	return opts
+}
+
+// warner prints a warning of the output stage.
+func warner(e env) func(string) {
+	return func(msg string) { fmt.Fprintf(e.stderr, "swarmboot: warning: %s\n", msg) }
 }

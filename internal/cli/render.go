@@ -193,7 +193,7 @@ func (r *renderer) all(e env, dir string) error {
 	if tree, err = r.delivery.apply(r.c, nodes, tree, r.formats); err != nil {
 		return err
 	}
-	if err := output.WriteTree(dir, tree); err != nil {
+	if err := output.WriteTree(dir, tree, r.delivery.writeOptions(e)); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "wrote %s for %s of cluster %s into %s\n", count(len(tree), "file"), count(len(r.c.Nodes), "node"), r.c.Name, dir)

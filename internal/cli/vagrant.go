@@ -60,7 +60,7 @@ func vagrantCommand() command {
 				if err != nil {
 					return err
 				}
-				if err := output.WriteTree(*out, tree); err != nil {
+				if err := output.WriteTree(*out, tree, output.Options{Warn: warner(e)}); err != nil {
 					return err
 				}
 				fmt.Fprintf(e.stderr, "wrote %s/Vagrantfile for %d VMs; run: cd %s && VAGRANT_EXPERIMENTAL=cloud_init,disks vagrant up\n", *out, len(c.Nodes), *out)

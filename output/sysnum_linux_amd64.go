@@ -1,0 +1,4 @@
+package output
+
+// sysRenameat2 is renameat2(2); Go's syscall package predates it.
+const sysRenameat2 = 316
