@@ -17,9 +17,25 @@ func Plan1(c *cluster.Cluster, n *cluster.Node) (*Plan, error) {
 // emitted in parallel (each plan is independent); results are collected by
 // index, so the output does not depend on scheduling.
 func Tree(c *cluster.Cluster, formats []profiles.Format) (map[string][]byte, error) {
-	plans, err := Plans(c)
+	return TreeOf(c, formats, nil)
+}
+
+// TreeOf renders the folders of the nodes keep accepts (every node when
+// keep is nil). The plans still come from the whole cluster, so member
+// lists and discovery URLs name every node.
+func TreeOf(c *cluster.Cluster, formats []profiles.Format, keep func(*cluster.Node) bool) (map[string][]byte, error) {
+	all, err := Plans(c)
 	if err != nil {
 		return nil, err
+	}
+	plans := all
+	if keep != nil {
+		plans = nil
+		for i, p := range all {
+			if keep(&c.Nodes[i]) {
+				plans = append(plans, p)
+			}
+		}
 	}
 	arts := make([][]Artifact, len(plans))
 	errs := make([]error, len(plans))

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -21,7 +23,13 @@ const renderHelp = `Renders the description. With -o DIR, writes one folder per 
 DIR is replaced whole and atomically: a failed run leaves the old output, and
 a folder swarmboot did not write is never replaced.
 With --node NAME, prints that node's config to standard output, to pipe into
-a cloud CLI. FILE may be - for standard input.
+a cloud CLI. With --nodes SELECTOR, writes only the selected nodes' folders
+(the others still count: etcd member lists and discovery URLs name every
+node), so each delivery format can go to the nodes it fits:
+  --nodes etcd-01,etcd-02     by name
+  --nodes role=docker         by role (etcd, docker, manager)
+  --nodes profile=flatcar     by profile
+FILE may be - for standard input.
 
 Formats (--format): cloud-config, coreos-cloudconfig, butane, ignition; and
   nocloud-iso   cloud-config packed into DIR/<node>/seed.iso (label cidata)
@@ -46,6 +54,7 @@ func renderCommand() command {
 			format := fs.StringP("format", "f", "", "force a `FORMAT` instead of each profile's defaults")
 			enc := fs.StringP("encode", "e", "none", "encode configs: none, gzip, base64, gzip+base64")
 			tgt := fs.StringP("target", "t", "", "check sizes against a provider's user-data limit")
+			selector := fs.String("nodes", "", "with -o: only these nodes: `NAMES`, role=ROLE or profile=PROFILE")
 			strict := fs.Bool("strict", false, "fail on warnings too")
 			var d delivery
 			fs.StringVar(&d.matchbox.URL, "matchbox-url", "", "matchbox: its HTTP endpoint as machines reach it")
@@ -82,14 +91,22 @@ func renderCommand() command {
 					return usagef("-o and --node exclude each other: --node prints one node to standard output")
 				case *node != "" && pack == packMatchbox:
 					return usagef("--format matchbox writes a data directory: use -o DIR")
+				case *node != "" && *selector != "":
+					return usagef("--nodes selects folders for -o DIR; --node prints one node")
+				}
+				if err := inapplicableFlags(fs, pack, f, d.enc); err != nil {
+					return err
 				}
 				c, err := load(e, file, *strict)
 				if err != nil {
 					return err
 				}
-				r := renderer{c: c, delivery: &d}
+				r := renderer{c: c, delivery: &d, formatName: *format}
 				if f != "" {
 					r.forced = []profiles.Format{f}
+				}
+				if r.keep, err = selectNodes(c, *selector); err != nil {
+					return err
 				}
 				if *node != "" {
 					return r.one(e, *node)
@@ -102,9 +119,11 @@ func renderCommand() command {
 
 // renderer renders a loaded description with the command's choices.
 type renderer struct {
-	c        *cluster.Cluster
-	forced   []profiles.Format // nil: each profile's defaults
-	delivery *delivery
+	c          *cluster.Cluster
+	forced     []profiles.Format // nil: each profile's defaults
+	formatName string            // --format as given (matchbox, nocloud-iso, ...)
+	keep       func(*cluster.Node) bool
+	delivery   *delivery
 }
 
 // formats returns the formats rendered for a node.
@@ -129,8 +148,8 @@ func (r *renderer) check(nodes []*cluster.Node) error {
 		}
 	}
 	if len(bad) > 0 {
-		return usagef("format %s does not apply to %s; leave --format out to use each profile's own, or render those nodes from a description of their own",
-			r.forced[0], strings.Join(bad, ", "))
+		return usagef("format %s does not apply to %s; leave --format out to use each profile's own, or give it only the nodes it fits with --nodes (e.g. --nodes profile=flatcar)",
+			r.formatName, strings.Join(bad, ", "))
 	}
 	return nil
 }
@@ -178,14 +197,16 @@ func (r *renderer) one(e env, name string) error {
 }
 
 func (r *renderer) all(e env, dir string) error {
-	nodes := make([]*cluster.Node, len(r.c.Nodes))
+	var nodes []*cluster.Node
 	for i := range r.c.Nodes {
-		nodes[i] = &r.c.Nodes[i]
+		if r.keep == nil || r.keep(&r.c.Nodes[i]) {
+			nodes = append(nodes, &r.c.Nodes[i])
+		}
 	}
 	if err := r.check(nodes); err != nil {
 		return err
 	}
-	tree, err := render.Tree(r.c, r.forced)
+	tree, err := render.TreeOf(r.c, r.forced, r.keep)
 	if err != nil {
 		return err
 	}
@@ -196,7 +217,7 @@ func (r *renderer) all(e env, dir string) error {
 	if err := output.WriteTree(dir, tree, r.delivery.writeOptions(e)); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "wrote %s for %s of cluster %s into %s\n", count(len(tree), "file"), count(len(r.c.Nodes), "node"), r.c.Name, dir)
+	fmt.Fprintf(e.stderr, "wrote %s for %s of cluster %s into %s\n", count(len(tree), "file"), count(len(nodes), "node"), r.c.Name, dir)
 	return nil
 }
 
@@ -204,4 +225,75 @@ func (r *renderer) warn(e env, nodes []*cluster.Node, formats func(*cluster.Node
 	for _, a := range r.delivery.advice(nodes, formats) {
 		fmt.Fprintf(e.stderr, "swarmboot render: warning: %s\n", a)
 	}
+}
+
+// matchboxFlags apply to --format matchbox only.
+var matchboxFlags = []string{"matchbox-url", "flatcar-channel", "flatcar-version", "fcos-stream", "fcos-version", "remote-assets", "kernel-arg"}
+
+// inapplicableFlags refuses flags that would be silently ignored.
+func inapplicableFlags(fs *pflag.FlagSet, pack string, f profiles.Format, enc encode.Encoding) error {
+	if pack != packMatchbox {
+		for _, name := range matchboxFlags {
+			if fs.Changed(name) {
+				return usagef("--%s applies to --format matchbox only", name)
+			}
+		}
+	}
+	switch {
+	case enc == encode.None:
+	case f == profiles.Butane:
+		return usagef("--encode %s: Butane is source text for people, never shipped as it is; encode the ignition format", enc)
+	case pack == packMatchbox:
+		return usagef("--encode %s: matchbox serves the Ignition configs as they are; leave --encode out", enc)
+	case pack == packNoCloudISO && enc.Base64Text():
+		return usagef("--encode %s: a seed image holds user-data as a file, which cloud-init does not base64-decode; use --encode gzip or none", enc)
+	}
+	return nil
+}
+
+// selectNodes reads --nodes: names (comma-separated), role=ROLE or
+// profile=PROFILE; nil keeps every node.
+func selectNodes(c *cluster.Cluster, selector string) (func(*cluster.Node) bool, error) {
+	if selector == "" {
+		return nil, nil
+	}
+	var keep func(*cluster.Node) bool
+	switch key, value, _ := strings.Cut(selector, "="); key {
+	case "role":
+		if !slices.Contains(cluster.Roles, value) {
+			return nil, usagef("--nodes role=%s: roles are %s", value, strings.Join(cluster.Roles, ", "))
+		}
+		keep = func(n *cluster.Node) bool { return n.Has(value) }
+	case "profile":
+		if _, ok := profiles.Lookup(value); !ok {
+			return nil, usagef("--nodes profile=%s: profiles are %s", value, strings.Join(profiles.Names(), ", "))
+		}
+		// A family takes its releases too: profile=debian selects debian-13.
+		keep = func(n *cluster.Node) bool { return n.Profile == value || strings.HasPrefix(n.Profile, value+"-") }
+	default:
+		names := map[string]bool{}
+		for _, name := range strings.Split(selector, ",") {
+			names[strings.TrimSpace(name)] = true
+		}
+		var known []string
+		for i := range c.Nodes {
+			known = append(known, c.Nodes[i].Name)
+			delete(names, c.Nodes[i].Name)
+		}
+		if len(names) > 0 {
+			missing := slices.Sorted(maps.Keys(names))
+			return nil, usagef("--nodes: no node %s in %s; nodes are %s", strings.Join(missing, ", "), c.File, strings.Join(known, ", "))
+		}
+		set := map[string]bool{}
+		for _, name := range strings.Split(selector, ",") {
+			set[strings.TrimSpace(name)] = true
+		}
+		keep = func(n *cluster.Node) bool { return set[n.Name] }
+	}
+	for i := range c.Nodes {
+		if keep(&c.Nodes[i]) {
+			return keep, nil
+		}
+	}
+	return nil, usagef("--nodes %s selects no node of %s", selector, c.File)
 }
