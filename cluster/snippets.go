@@ -22,7 +22,8 @@ type Snippets struct {
 // Snippet is one parsed fragment file.
 type Snippet struct {
 	File string     // as named in the description, resolved against its folder
-	Root *yaml.Node // the fragment's top-level mapping
+	Data []byte     // the file as read, for checks that report its positions
+	Root *yaml.Node // the fragment's top-level mapping; never modified
 }
 
 // maxSnippetSize bounds one fragment; user-data limits are far smaller.
@@ -81,7 +82,7 @@ func (d *decoder) snippetList(dst *[]*Snippet) func(*yaml.Node, string) {
 				d.failed[sub] = true
 				return
 			}
-			*dst = append(*dst, &Snippet{File: file, Root: root})
+			*dst = append(*dst, &Snippet{File: file, Data: data, Root: root})
 		})
 	}
 }

@@ -67,6 +67,9 @@ type butaneDropin struct {
 }
 
 func emitButane(p *Plan) ([]byte, error) {
+	if err := checkButaneSnippets(p); err != nil {
+		return nil, err
+	}
 	v := newIgnitionView(p)
 	cfg := butaneConfig{Variant: p.Profile.Ignition.Variant, Version: p.Profile.Ignition.Version}
 	if len(v.SSHKeys) > 0 {

@@ -72,6 +72,48 @@ func emitIgnition(p *Plan) ([]byte, error) {
 	return append(out, '\n'), nil
 }
 
+// checkButaneSnippets translates each Butane snippet on its own (with the
+// node's variant and version added at its end when it names none, so its
+// own lines keep their numbers), so that Butane's findings point into the
+// snippet file rather than into the merged config. Strict: warnings count.
+func checkButaneSnippets(p *Plan) error {
+	var findings []string
+	for _, s := range p.Snippets.Butane {
+		data := append([]byte(nil), s.Data...)
+		for _, kv := range [][2]string{{"variant", p.Profile.Ignition.Variant}, {"version", p.Profile.Ignition.Version}} {
+			if lookup(s.Root, kv[0]) == nil {
+				data = append(data, fmt.Sprintf("\n%s: %s\n", kv[0], kv[1])...)
+			}
+		}
+		_, rep, _ := butane.TranslateBytes(data, common.TranslateBytesOptions{})
+		for _, e := range rep.Entries {
+			findings = append(findings, fmt.Sprintf("%s:%d:%d: error at %s: %s (Butane, strict)",
+				s.File, max(e.Marker.StartP.Line, 1), max(e.Marker.StartP.Column, 1), butanePath(e.Context.String()), e.Message))
+		}
+	}
+	if len(findings) > 0 {
+		return fmt.Errorf("node %s: Butane rejects its snippets:\n%s", p.Node, strings.Join(findings, "\n"))
+	}
+	return nil
+}
+
+// butanePath writes Butane's $.a.0.b as $.a[0].b, as swarmboot's reports do.
+func butanePath(ctx string) string {
+	parts := strings.Split(ctx, ".")
+	var b strings.Builder
+	for i, part := range parts {
+		switch {
+		case i == 0:
+			b.WriteString(part)
+		case part != "" && strings.Trim(part, "0123456789") == "":
+			b.WriteString("[" + part + "]")
+		default:
+			b.WriteString("." + part)
+		}
+	}
+	return b.String()
+}
+
 // ignitionViaButane: with the operator's Butane snippets merged in, the
 // Ignition config is what Butane makes of the merged Butane config, so the
 // snippets get Butane's own translation and checks.
