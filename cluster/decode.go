@@ -372,6 +372,7 @@ func (d *decoder) node(nd *Node) []field {
 		{"roles", d.strList(&nd.Roles)},
 		{"profile", d.str(&nd.Profile)},
 		{"mac", d.mac(&nd.MAC)},
+		{"gateway", d.addr(&nd.Gateway)},
 		{"snippets", func(n *yaml.Node, path string) { d.mapping(n, path, d.snippets(&nd.Snippets)) }},
 	}
 }

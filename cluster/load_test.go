@@ -126,6 +126,7 @@ func TestLoadErrors(t *testing.T) {
 		{"token with a quote", "etcd: {discovery: static}", "etcd: {token: \"a'b\"}", ErrInvalidValue, "5:15", "$.etcd.token", "printable ASCII"},
 		{"url with a space", "etcd: {discovery: static}", "etcd: {discovery: url, url: \"https://d.example/a b\"}", ErrInvalidValue, "5:29", "$.etcd.url", "percent-encode"},
 		{"url with a dollar", "etcd: {discovery: static}", "etcd: {discovery: url, url: \"https://d.example/$HOME\"}", ErrInvalidValue, "5:29", "$.etcd.url", "percent-encode"},
+		{"node gateway of another family", "roles: [etcd, docker]}", "roles: [etcd, docker], gateway: \"fd00::1\"}", ErrInvalidValue, "10:61", "$.nodes[1].gateway", "different IP families"},
 		{"debian without release", "profile: ubuntu", "profile: debian", ErrNotApplicable, "3:10", "$.profile", "name the release: debian-12, debian-13, debian-14"},
 		{"node debian without release", "roles: [etcd, docker]}", "roles: [etcd, docker], profile: debian}", ErrNotApplicable, "10:61", "$.nodes[1].profile", "docker-cli"},
 		{"etcd 3.6 image", "etcd: {discovery: static}", "etcd: {image: quay.io/coreos/etcd:v3.6.0}\nprofile: flatcar", ErrInvalidValue, "5:15", "$.etcd.image", "etcd 3.6 removed"},
@@ -401,5 +402,31 @@ func BenchmarkLoadHostile(b *testing.B) {
 				Load("h.yaml", data)
 			}
 		})
+	}
+}
+
+// A cluster over several subnets: each node may name its own gateway, and
+// only a gateway outside a node's own subnet is warned about.
+func TestNodeGateways(t *testing.T) {
+	desc := strings.Replace(base, "  - {name: c, ip: 10.0.0.3, roles: [etcd, docker]}",
+		"  - {name: c, ip: 10.0.1.3, roles: [etcd, docker], gateway: 10.0.1.254}", 1)
+	c, rep := Load("g.yaml", []byte(desc))
+	if rep.IsFatal(true) {
+		t.Fatalf("a node with its own gateway in its own subnet is fine:\n%s", rep)
+	}
+	if got := c.Nodes[2].GatewayIn(c.Network).String(); got != "10.0.1.254" {
+		t.Errorf("node c's gateway %s", got)
+	}
+	if got := c.Nodes[0].GatewayIn(c.Network).String(); got != "10.0.0.254" {
+		t.Errorf("node a's gateway %s", got)
+	}
+	dhcp := strings.Replace(desc, "network: {prefix: 24, gateway: 10.0.0.254}\n", "", 1)
+	if _, rep = Load("g.yaml", []byte(dhcp)); !rep.Has(ErrNotApplicable) || !strings.Contains(rep.String(), "g.yaml:10:61: error at $.nodes[2].gateway") {
+		t.Errorf("a node gateway without static addressing:\n%s", rep)
+	}
+	desc = strings.Replace(desc, "gateway: 10.0.1.254}", "gateway: 10.0.2.254}", 1)
+	_, rep = Load("g.yaml", []byte(desc))
+	if !rep.Has(WarnGateway) || !strings.Contains(rep.String(), "warning at $.nodes[2].gateway") {
+		t.Errorf("want a warning at the node's gateway:\n%s", rep)
 	}
 }

@@ -125,8 +125,20 @@ type Node struct {
 	// MAC, optional, identifies the machine: PXE (matchbox) selects it by
 	// MAC, and static network config matches the NIC by it, not by name.
 	MAC string // canonical lower-case aa:bb:cc:dd:ee:ff
+	// Gateway, when set, replaces network.gateway for this node: a
+	// cluster spread over subnets has a gateway in each.
+	Gateway netip.Addr
 	// Snippets are merged after the cluster's, into this node only.
 	Snippets Snippets
+}
+
+// GatewayIn returns the node's gateway under static addressing nw (its
+// own, else the cluster's; invalid when none).
+func (n *Node) GatewayIn(nw *Network) netip.Addr {
+	if n.Gateway.IsValid() || nw == nil {
+		return n.Gateway
+	}
+	return nw.Gateway
 }
 
 // Has reports whether the node carries the role.

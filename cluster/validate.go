@@ -359,6 +359,9 @@ func (c *Cluster) validateNodes(v validator) {
 				v.errorf(p+".profile", ErrUnknownValue, "unknown profile %q%s", n.Profile, suggest(n.Profile, profiles.Names()))
 			}
 		}
+		if n.Gateway.IsValid() && c.Network == nil {
+			v.errorf(p+".gateway", ErrNotApplicable, "a node's gateway belongs to static addressing; add `network:` with the prefix, or remove it to leave routes to DHCP")
+		}
 		c.validateNodeNetwork(v, p, n)
 		c.validateNodeProfile(v, p, n)
 	}
@@ -431,15 +434,20 @@ func (c *Cluster) validateNodeNetwork(v validator, p string, n *Node) {
 			v.errorf(p+".ip", ErrInvalidValue, "%s is the network or broadcast address of %s, not a host's; pick an address inside it", n.IP, pfx)
 		}
 	}
-	if nw.Gateway.IsValid() && nw.Gateway == n.IP {
-		v.errorf(p+".ip", ErrInvalidValue, "%s is the gateway's address ($.network.gateway); a node cannot route through itself", n.IP)
+	gw, gwPath := nw.Gateway, "$.network.gateway"
+	if n.Gateway.IsValid() {
+		gw, gwPath = n.Gateway, p+".gateway"
 	}
-	if nw.Gateway.IsValid() {
-		if nw.Gateway.Is4() != n.IP.Is4() {
-			v.errorf("$.network.gateway", ErrInvalidValue, "gateway %s and %s's address %s are of different IP families", nw.Gateway, n.Name, n.IP)
-		} else if pfx, err := n.IP.Prefix(nw.Prefix); err == nil && !pfx.Contains(nw.Gateway) {
-			v.warnf("$.network.gateway", WarnGateway, "gateway %s is outside %s's subnet %s; it will not be reachable as a next hop", nw.Gateway, n.Name, pfx)
-		}
+	if !gw.IsValid() {
+		return
+	}
+	if gw == n.IP {
+		v.errorf(p+".ip", ErrInvalidValue, "%s is the gateway's address (%s); a node cannot route through itself", n.IP, gwPath)
+	}
+	if gw.Is4() != n.IP.Is4() {
+		v.errorf(gwPath, ErrInvalidValue, "gateway %s and %s's address %s are of different IP families", gw, n.Name, n.IP)
+	} else if pfx, err := n.IP.Prefix(nw.Prefix); err == nil && !pfx.Contains(gw) {
+		v.warnf(gwPath, WarnGateway, "gateway %s is outside %s's subnet %s; it will not be reachable as a next hop (a node in another subnet can have its own `gateway:`)", gw, n.Name, pfx)
 	}
 }
 

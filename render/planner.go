@@ -134,15 +134,15 @@ func (x *clusterContext) addNetwork(p *Plan, n *cluster.Node) error {
 		Interface: nw.Interface,
 		MAC:       n.MAC,
 		Address:   netip.PrefixFrom(n.IP, nw.Prefix),
-		Gateway:   nw.Gateway,
+		Gateway:   n.GatewayIn(nw),
 		DNS:       nw.DNS,
 	}
 	data := struct {
 		Name, Interface, MAC, Address, Gateway, Family string
 		DNS                                            []netip.Addr
 	}{n.Name, nw.Interface, n.MAC, p.Network.Address.String(), "", "ipv4", nw.DNS}
-	if nw.Gateway.IsValid() {
-		data.Gateway = nw.Gateway.String()
+	if gw := n.GatewayIn(nw); gw.IsValid() {
+		data.Gateway = gw.String()
 	}
 	if n.IP.Is6() {
 		data.Family = "ipv6"
