@@ -53,9 +53,9 @@ func TestRenderEncodeIgnitionWrapper(t *testing.T) {
 func TestRenderTargetLimit(t *testing.T) {
 	// 200 SSH keys make every node's user-data larger than AWS's 16 KiB.
 	seed, _ := os.ReadFile(seedPath(t))
-	keys := "ssh_authorized_keys:\n" + strings.Repeat("  - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBigClusterKeyxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx ops@example\n", 200)
+	keys := "ssh_authorized_keys:\n" + strings.Repeat("  - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKZGePaSh4ubTK9UavI4Z5FLgPGTmdMKCwyyhocrgBfS ops@example\n", 200)
 	big := strings.Replace(string(seed), "ssh_authorized_keys:\n", keys+"# was:\n", 1)
-	big = strings.Replace(big, "  - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDemoKeyForTheSeedClusterOnlyxxxxxxxxxxx ops@example\n", "", 1)
+	big = strings.Replace(big, "  - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKZGePaSh4ubTK9UavI4Z5FLgPGTmdMKCwyyhocrgBfS ops@example\n", "", 1)
 	dir := filepath.Join(t.TempDir(), "out")
 	code, _, errOut := runCLI(t, big, "render", "-", "-o", dir, "--target", "aws")
 	if code != ExitInvalid || !strings.Contains(errOut, `node "etcd-01": cloud-config user-data is`) ||
