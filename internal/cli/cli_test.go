@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -247,5 +248,30 @@ func TestRenderSelectedNodes(t *testing.T) {
 	ud, _ := os.ReadFile(filepath.Join(dir, "docker-02", "user-data"))
 	if !strings.Contains(string(ud), "etcd://192.168.101.101:2379,192.168.101.102:2379,192.168.101.103:2379/swarm") {
 		t.Errorf("a selected node lost the unselected etcd members:\n%s", ud)
+	}
+}
+
+// The README's delivery sizes are what the command writes today.
+func TestREADMEDeliverySizes(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := mustRead(t, seedPath(t))
+	asUbuntu := strings.Replace(seed, "roles: [docker, manager], profile: flatcar}", "roles: [docker, manager]}", 1)
+	size := func(desc string, args ...string) int {
+		t.Helper()
+		code, out, errOut := runCLI(t, desc, append([]string{"render", "-", "--node", "docker-01"}, args...)...)
+		if code != ExitOK {
+			t.Fatalf("%v: exit %d\n%s", args, code, errOut)
+		}
+		return len(out)
+	}
+	want := fmt.Sprintf("raw / `--encode gzip`, in bytes: cloud-config (as ubuntu) %d / %d,\ncoreos-cloudconfig %d / %d, Butane %d / -, Ignition %d / %d (the",
+		size(asUbuntu), size(asUbuntu, "--encode", "gzip"),
+		size(seed, "--format", "coreos-cloudconfig"), size(seed, "--format", "coreos-cloudconfig", "--encode", "gzip"),
+		size(seed, "--format", "butane"), size(seed, "--format", "ignition"), size(seed, "--format", "ignition", "--encode", "gzip"))
+	if !strings.Contains(string(readme), want) {
+		t.Errorf("README's delivery sizes are stale; they are now:\n%s", want)
 	}
 }
