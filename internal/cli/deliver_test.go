@@ -65,6 +65,12 @@ func TestRenderTargetLimit(t *testing.T) {
 	if _, err := os.Stat(dir); err == nil {
 		t.Error("output written although a node does not fit")
 	}
+	// The README shows this run's first node.
+	line := errOut[strings.Index(errOut, `  node "etcd-01"`):]
+	line = line[:strings.Index(line, "\n")+1]
+	if readme := mustRead(t, "../../README.md"); !strings.Contains(readme, line) {
+		t.Errorf("README's --target aws example is stale; the line is now:\n%s", line)
+	}
 	if code, _, errOut := runCLI(t, big, "render", "-", "-o", dir, "--target", "aws", "--encode", "gzip"); code != ExitOK {
 		t.Errorf("with gzip every node fits: exit %d\n%s", code, errOut)
 	}
