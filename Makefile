@@ -35,9 +35,11 @@ boot:
 
 bench:
 	$(GO) test ./render -run '^$$' -bench . -benchtime 5x
+	$(GO) test ./cluster -run '^$$' -bench BenchmarkLoadHostile -benchtime 2x
 
 fuzz:
 	$(GO) test ./cluster -run '^$$' -fuzz FuzzLoad -fuzztime 60s
+	$(GO) test ./render -run '^$$' -fuzz FuzzRender -fuzztime 60s
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
