@@ -104,6 +104,12 @@ func TestRenderStdin(t *testing.T) {
 	if code != ExitOK || !strings.HasPrefix(out, "#cloud-config\n") || !strings.Contains(out, "ETCD_NAME=etcd-02") {
 		t.Fatalf("exit %d:\n%.300s\n%s", code, out, errOut)
 	}
+	// Snippet paths of a description on stdin resolve against the current
+	// directory, and the message says so.
+	code, _, errOut = runCLI(t, "version: 1\ncluster: x\nsnippets: {cloud-config: [nope.yaml]}\nnodes: [{name: a, ip: 10.0.0.1, roles: [etcd, docker]}]\n", "validate", "-")
+	if code != ExitInvalid || !strings.Contains(errOut, "relative to the current directory, as the description comes from standard input") {
+		t.Errorf("exit %d:\n%s", code, errOut)
+	}
 	code, _, errOut = runCLI(t, "version: 1\ncluster: [\n", "validate", "-")
 	if code != ExitInvalid || !strings.Contains(errOut, "<stdin>:") {
 		t.Errorf("stdin errors must name <stdin>: exit %d\n%s", code, errOut)
