@@ -61,8 +61,9 @@ func mergeSnippets(node string, v any, snippets []*cluster.Snippet) (any, error)
 		return nil, err
 	}
 	rep := &cluster.Report{}
+	units := unitFiles(&root)
 	for _, s := range snippets {
-		m := merger{file: s.File, rep: rep}
+		m := merger{file: s.File, rep: rep, units: units}
 		// The merge moves the snippet's nodes into root; a snippet is
 		// shared by every node (and emitter) that uses it, so each merge
 		// takes its own copy and the parsed snippet stays as it was.
@@ -75,8 +76,43 @@ func mergeSnippets(node string, v any, snippets []*cluster.Snippet) (any, error)
 }
 
 type merger struct {
-	file string
-	rep  *cluster.Report
+	file  string
+	rep   *cluster.Report
+	units map[string]string // file path -> the generated unit written there
+}
+
+// unitFiles maps where the agents write the generated units and drop-ins
+// (/etc/systemd/system/NAME, NAME.d/DROPIN) to their names: a snippet's
+// file at such a path would replace a unit behind swarmboot's back.
+func unitFiles(root *yaml.Node) map[string]string {
+	out := map[string]string{}
+	for _, list := range []struct{ units, dropins string }{{"systemd", "dropins"}, {"coreos", "drop-ins"}} {
+		section := lookup(root, list.units)
+		if section == nil {
+			continue
+		}
+		units := lookup(section, "units")
+		if units == nil {
+			continue
+		}
+		for _, u := range units.Content {
+			name := lookup(u, "name")
+			if name == nil {
+				continue
+			}
+			if lookup(u, "contents") != nil || lookup(u, "content") != nil {
+				out[unitPath(name.Value)] = name.Value
+			}
+			if ds := lookup(u, list.dropins); ds != nil {
+				for _, d := range ds.Content {
+					if dn := lookup(d, "name"); dn != nil {
+						out[dropinPath(name.Value, dn.Value)] = name.Value + " (drop-in " + dn.Value + ")"
+					}
+				}
+			}
+		}
+	}
+	return out
 }
 
 func (m merger) conflict(n *yaml.Node, path, format string, args ...any) {
@@ -89,6 +125,14 @@ func (m merger) mapping(dst, src *yaml.Node, path string) {
 		sub := path + "." + key.Value
 		if existing := lookup(dst, key.Value); existing != nil {
 			m.value(existing, val, sub)
+			continue
+		}
+		if _, keyed := keyedLists[listIndex.ReplaceAllString(sub, "[]")]; keyed && val.Kind == yaml.SequenceNode {
+			// A keyed list the generated config lacks: its items are still
+			// checked (a file may land where a unit is written).
+			list := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+			dst.Content = append(dst.Content, key, list)
+			m.sequence(list, val, sub)
 			continue
 		}
 		dst.Content = append(dst.Content, key, val)
@@ -117,11 +161,19 @@ func (m merger) sequence(dst, src *yaml.Node, path string) {
 		itemPath := fmt.Sprintf("%s[%d]", path, i)
 		if keyed {
 			k := lookup(item, keyField)
+			if k == nil && item.Kind == yaml.ScalarNode && keyField == "name" {
+				k = item // a bare name, as cloud-init's `users: [default]`
+			}
 			if k == nil {
 				m.conflict(item, itemPath, "each item here needs a %q", keyField)
 				continue
 			}
 			owner := findKeyed(dst, keyField, k.Value)
+			if unit, ok := m.units[cleanPath(k.Value)]; ok && keyField == "path" {
+				m.conflict(k, itemPath+"."+keyField,
+					"%s is where swarmboot writes %s; a snippet may not replace it (add a drop-in with another name instead)", k.Value, unit)
+				continue
+			}
 			switch {
 			case owner != nil && unitLists[rule]:
 				m.mapping(owner, item, itemPath)
