@@ -17,9 +17,9 @@ func init() {
 		Description: "Ubuntu with cloud-init; etcd-server and docker.io from the archive",
 		Formats:     []Format{CloudConfig},
 		Defaults:    []Format{CloudConfig},
-		// Ubuntu's docker.io ships the docker CLI in the same package (per
-		// Ubuntu's package pages; its archive cannot be reached from here
-		// to check the file list).
+		// Ubuntu's docker.io is taken to carry the docker CLI itself, as
+		// it did before Debian split docker-cli out; not verified here:
+		// Ubuntu's archive cannot be reached to check its file list.
 		Packages: map[string][]string{
 			"etcd":    {"etcd-server", "etcd-client"},
 			"docker":  {"docker.io"},
