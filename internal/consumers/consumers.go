@@ -26,6 +26,15 @@ import (
 // ErrToolMissing is returned when an external validator is not installed.
 var ErrToolMissing = errors.New("validator not installed")
 
+// tool finds an external validator; pkg is the Debian package it comes in.
+func tool(name, pkg string) (string, error) {
+	bin, err := exec.LookPath(name)
+	if err != nil {
+		return "", fmt.Errorf("%w: %s (Debian package %s; scripts/install-deps.sh)", ErrToolMissing, name, pkg)
+	}
+	return bin, nil
+}
+
 // Ignition parses an Ignition config with Ignition's own spec 3.3 parser
 // and fails on any error or warning.
 func Ignition(data []byte) error {
@@ -86,9 +95,9 @@ func expectedCoreOSWarning(entry string) bool {
 // CloudInitSchema runs `cloud-init schema --config-file` (Debian's
 // cloud-init package) on a #cloud-config document.
 func CloudInitSchema(data []byte) error {
-	bin, err := exec.LookPath("cloud-init")
+	bin, err := tool("cloud-init", "cloud-init")
 	if err != nil {
-		return fmt.Errorf("%w: cloud-init (apt-get install cloud-init)", ErrToolMissing)
+		return err
 	}
 	dir, err := os.MkdirTemp("", "swarmboot-schema-")
 	if err != nil {
@@ -186,9 +195,9 @@ var stubUnits = map[string]string{
 // every word it says fails, except that a command is missing here (the
 // commands are the target system's).
 func SystemdVerify(set UnitSet) error {
-	bin, err := exec.LookPath("systemd-analyze")
+	bin, err := tool("systemd-analyze", "systemd")
 	if err != nil {
-		return fmt.Errorf("%w: systemd-analyze (Debian package systemd)", ErrToolMissing)
+		return err
 	}
 	dir, err := os.MkdirTemp("", "swarmboot-verify-")
 	if err != nil {
@@ -259,9 +268,9 @@ func SystemdVerify(set UnitSet) error {
 // and render it for systemd-networkd, as it does on a booting Debian node
 // (`cloud-init devel net-convert`); it returns the .network files made.
 func NetworkConfig(data []byte) (map[string]string, error) {
-	bin, err := exec.LookPath("cloud-init")
+	bin, err := tool("cloud-init", "cloud-init")
 	if err != nil {
-		return nil, fmt.Errorf("%w: cloud-init (Debian package cloud-init)", ErrToolMissing)
+		return nil, err
 	}
 	dir, err := os.MkdirTemp("", "swarmboot-netcfg-")
 	if err != nil {
