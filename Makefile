@@ -24,9 +24,10 @@ test: deps lint
 deps:
 	@if [ "$$(id -u)" = 0 ]; then scripts/install-deps.sh; else sudo scripts/install-deps.sh; fi
 
-# Rewrites golden/*/want after an intended output change; review the diff.
+# Rewrites golden/*/want after an intended output change, and
+# cluster/schema.json from the settings tables; review the diff.
 golden:
-	$(GO) test ./golden -update
+	$(GO) test ./golden ./cluster -update
 
 # The QEMU boot test: real VMs booted from swarmboot's user-data (root;
 # installs QEMU and debootstrap; ~20 min on 2 cores with a cold cache).

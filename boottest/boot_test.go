@@ -125,7 +125,7 @@ func TestBootSeparated(t *testing.T) {
 		off := time.Now()
 		// The dead host's key expires after the TTL; the manager lets go
 		// of it once discovery or its own health check says so.
-		if err := c.WaitUnregistered(ctx, victim, 2*c.Desc.Swarm.TTL, t.Logf); err != nil {
+		if err := c.WaitUnregistered(ctx, victim, 2*c.Desc.TTL, t.Logf); err != nil {
 			t.Fatal(err)
 		}
 		t.Logf("registration of %s expired %.0fs after the power-off", victim.Name, time.Since(off).Seconds())
@@ -141,7 +141,7 @@ func TestBootSeparated(t *testing.T) {
 func steadyAcrossTTL(ctx context.Context, t *testing.T, c *Cluster) {
 	t.Helper()
 	start := time.Now()
-	if err := c.SteadyAcross(ctx, c.Desc.Swarm.TTL+10*time.Second, t.Logf); err != nil {
+	if err := c.SteadyAcross(ctx, c.Desc.TTL+10*time.Second, t.Logf); err != nil {
 		t.Fatalf("not steady across a registration TTL: %v", err)
 	}
 	t.Logf("steady across %.0fs: no registration expired, every one refreshed, no swarm container restarted", time.Since(start).Seconds())
@@ -178,7 +178,7 @@ func powerOffFirstMember(ctx context.Context, t *testing.T, c *Cluster, first No
 	// For more than a TTL every surviving host must stay registered, its
 	// key refreshed meanwhile through the remaining members.
 	survivors := c.Running("docker")
-	if err := c.StayRegistered(ctx, c.Desc.Swarm.TTL+10*time.Second, survivors); err != nil {
+	if err := c.StayRegistered(ctx, c.Desc.TTL+10*time.Second, survivors); err != nil {
 		t.Fatalf("with %s down: %v", first.Name, err)
 	}
 	if err := c.Refreshed(ctx, before, survivors); err != nil {

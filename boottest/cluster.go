@@ -3,36 +3,23 @@ package boottest
 import (
 	"fmt"
 	"net/netip"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/swarmboot/swarmboot/cluster"
 )
 
-// Description is the part of a cluster description the checks need, taken
-// from swarmboot's own loader so defaults and validation are the product's.
+// Description is the loaded description itself (swarmboot's own loader,
+// so defaults and validation are the product's) with the checks' helpers.
 type Description struct {
-	Network struct{ Prefix int }
-	Etcd    struct{ ClientPort int }
-	Docker  struct{ Port int }
-	Swarm   struct {
-		Path    string
-		TTL     time.Duration // a registration's lifetime (swarm's default 180s when not set)
-		Manager struct{ Port int }
-	}
-	Nodes []Node
+	*cluster.Cluster
+	// TTL is a registration's lifetime: swarm.ttl, or swarm join's
+	// default of 180 s when the description leaves it out.
+	TTL time.Duration
 }
 
 // Node is one machine of the description.
-type Node struct {
-	Name  string
-	IP    netip.Addr
-	Roles []string
-}
-
-// Has reports whether the node carries the role.
-func (n Node) Has(role string) bool { return slices.Contains(n.Roles, role) }
+type Node = cluster.Node
 
 // LoadDescription loads and validates the description with package cluster.
 func LoadDescription(path string) (*Description, error) {
@@ -46,20 +33,11 @@ func LoadDescription(path string) (*Description, error) {
 	if c.Network == nil || c.Manager() == nil {
 		return nil, fmt.Errorf("%s: the boot test needs static addresses (network:) and a manager", path)
 	}
-	var d Description
-	d.Network.Prefix = c.Network.Prefix
-	d.Etcd.ClientPort = c.Etcd.ClientPort
-	d.Docker.Port = c.Docker.Port
-	d.Swarm.Path = c.Swarm.Path
-	d.Swarm.TTL = c.Swarm.TTL
-	if d.Swarm.TTL == 0 {
-		d.Swarm.TTL = 180 * time.Second // swarm join's default --ttl
+	d := &Description{Cluster: c, TTL: c.Swarm.TTL}
+	if d.TTL == 0 {
+		d.TTL = 180 * time.Second // swarm join's default --ttl
 	}
-	d.Swarm.Manager.Port = c.Swarm.Manager.Port
-	for _, n := range c.Nodes {
-		d.Nodes = append(d.Nodes, Node{Name: n.Name, IP: n.IP, Roles: n.Roles})
-	}
-	return &d, nil
+	return d, nil
 }
 
 // WithRole returns the nodes carrying role, in description order.
@@ -71,16 +49,6 @@ func (d *Description) WithRole(role string) []Node {
 		}
 	}
 	return out
-}
-
-// Manager returns the swarm manager's node.
-func (d *Description) Manager() *Node {
-	for i := range d.Nodes {
-		if d.Nodes[i].Has("manager") {
-			return &d.Nodes[i]
-		}
-	}
-	return nil
 }
 
 // HostAddr picks the test's own address on the segment: the first one of

@@ -204,7 +204,7 @@ func (c *Cluster) SteadyAcross(ctx context.Context, d time.Duration, logf func(s
 	for name, v := range c.VMs {
 		marks[name] = v.LogSize(v.Journal())
 	}
-	logf("watching the cluster for %s (registration TTL %s)", d, c.Desc.Swarm.TTL)
+	logf("watching the cluster for %s (registration TTL %s)", d, c.Desc.TTL)
 	if err := c.StayRegistered(ctx, d, c.Running("docker")); err != nil {
 		return err
 	}

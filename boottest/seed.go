@@ -6,7 +6,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/swarmboot/swarmboot/delivery/nocloud"
+	"github.com/swarmboot/swarmboot/delivery/seediso"
+	"github.com/swarmboot/swarmboot/render/nocloud"
 )
 
 // SeedISO writes a node's NoCloud seed (an ISO 9660 volume labelled cidata)
@@ -14,13 +15,13 @@ import (
 // network-config) with swarmboot's own writer, the one `swarmboot render
 // --format nocloud-iso` uses, so the boot proves that image too.
 func SeedISO(_ context.Context, nodeDir, iso string) error {
-	var seed nocloud.Seed
+	var seed seediso.Seed
 	for _, f := range []struct {
 		name     string
 		dst      *[]byte
 		optional bool
 	}{
-		{nocloud.UserDataFile, &seed.UserData, false},
+		{"user-data", &seed.UserData, false},
 		{nocloud.MetaDataFile, &seed.MetaData, false},
 		{nocloud.NetworkConfigFile, &seed.NetworkConfig, true},
 	} {
@@ -30,7 +31,7 @@ func SeedISO(_ context.Context, nodeDir, iso string) error {
 		}
 		*f.dst = data
 	}
-	img, err := nocloud.Image(seed)
+	img, err := seediso.Image(seed)
 	if err != nil {
 		return fmt.Errorf("seed for %s: %w", nodeDir, err)
 	}

@@ -30,7 +30,8 @@ type decoder struct {
 	abort  bool // budget exhausted: stop walking
 }
 
-// field is one known key of a mapping and how to decode its value.
+// field is a key and how to decode its value, where the keys of a table
+// all share one shape (snippets.go); settings.go turns them into settings.
 type field struct {
 	key    string
 	decode func(n *yaml.Node, path string)
@@ -67,8 +68,9 @@ func isNull(n *yaml.Node) bool {
 	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
 }
 
-// kindName names what the user wrote, for "expected X, got Y" messages.
-func kindName(n *yaml.Node) string {
+// DescribeValue names what the user wrote, for "expected X, got Y"
+// messages: "a list", "the whole number 5", "the string \"x\"".
+func DescribeValue(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
 		return "a mapping"
@@ -90,14 +92,14 @@ func kindName(n *yaml.Node) string {
 	return fmt.Sprintf("a %s value", strings.TrimPrefix(n.Tag, "!!"))
 }
 
-// mapping decodes a mapping by its known fields, reporting unknown and
+// mapping decodes a mapping by its settings, reporting unknown and
 // duplicate keys. It returns false when n is not a mapping.
-func (d *decoder) mapping(n *yaml.Node, path string, fields []field) bool {
+func (d *decoder) mapping(n *yaml.Node, path string, fields []setting) bool {
 	if n = d.resolve(n, path); n == nil || isNull(n) {
 		return false
 	}
 	if n.Kind != yaml.MappingNode {
-		d.errorf(n, path, ErrType, "expected a mapping of keys to values, got %s", kindName(n))
+		d.errorf(n, path, ErrType, "expected a mapping of keys to values, got %s", DescribeValue(n))
 		return false
 	}
 	d.pos[path] = posOf(n)
@@ -108,7 +110,7 @@ func (d *decoder) mapping(n *yaml.Node, path string, fields []field) bool {
 			return true
 		}
 		if k.Kind != yaml.ScalarNode || k.Tag == "!!null" {
-			d.errorf(k, path, ErrType, "keys must be plain words, got %s", kindName(k))
+			d.errorf(k, path, ErrType, "keys must be plain words, got %s", DescribeValue(k))
 			continue
 		}
 		if k.Value == "<<" {
@@ -127,24 +129,24 @@ func (d *decoder) mapping(n *yaml.Node, path string, fields []field) bool {
 			continue
 		}
 		d.pos[sub] = posOf(v)
-		f.decode(v, sub)
+		f.v.decode(v, sub)
 	}
 	return true
 }
 
-func findField(fields []field, key string) *field {
+func findField(fields []setting, key string) *setting {
 	for i := range fields {
-		if fields[i].key == key {
+		if fields[i].name == key {
 			return &fields[i]
 		}
 	}
 	return nil
 }
 
-func suggestKey(key string, fields []field) string {
+func suggestKey(key string, fields []setting) string {
 	names := make([]string, len(fields))
 	for i, f := range fields {
-		names[i] = f.key
+		names[i] = f.name
 	}
 	return suggest(key, names)
 }
@@ -165,7 +167,7 @@ func (d *decoder) scalar(n *yaml.Node, path, want string, tags ...string) *yaml.
 	if n.Kind == yaml.ScalarNode && want == "a string" {
 		hint = "; put it in quotes"
 	}
-	d.errorf(n, path, ErrType, "expected %s, got %s%s", want, kindName(n), hint)
+	d.errorf(n, path, ErrType, "expected %s, got %s%s", want, DescribeValue(n), hint)
 	return nil
 }
 
@@ -177,8 +179,13 @@ func (d *decoder) str(dst *string) func(*yaml.Node, string) {
 	}
 }
 
-func (d *decoder) integer(dst *int) func(*yaml.Node, string) {
-	return func(n *yaml.Node, path string) {
+// text is str as a setting's value.
+func (d *decoder) text(dst *string) value {
+	return value{json: "string", dst: dst, decode: d.str(dst)}
+}
+
+func (d *decoder) integer(dst *int) value {
+	return value{json: "integer", dst: dst, decode: func(n *yaml.Node, path string) {
 		if n = d.scalar(n, path, "a whole number", "!!int"); n == nil {
 			return
 		}
@@ -188,11 +195,11 @@ func (d *decoder) integer(dst *int) func(*yaml.Node, string) {
 			return
 		}
 		*dst = int(v)
-	}
+	}}
 }
 
-func (d *decoder) boolean(dst *bool) func(*yaml.Node, string) {
-	return func(n *yaml.Node, path string) {
+func (d *decoder) boolean(dst *bool) value {
+	return value{json: "boolean", dst: dst, decode: func(n *yaml.Node, path string) {
 		if n = d.scalar(n, path, "true or false", "!!bool"); n == nil {
 			return
 		}
@@ -202,7 +209,17 @@ func (d *decoder) boolean(dst *bool) func(*yaml.Node, string) {
 			return
 		}
 		*dst = v
-	}
+	}}
+}
+
+// object decodes a mapping by its settings; done, if any, runs when the
+// value was a mapping.
+func (d *decoder) object(fields []setting, done func()) value {
+	return value{json: "object", fields: fields, decode: func(n *yaml.Node, path string) {
+		if d.mapping(n, path, fields) && done != nil {
+			done()
+		}
+	}}
 }
 
 // list decodes a sequence, calling item for each element.
@@ -211,7 +228,7 @@ func (d *decoder) list(n *yaml.Node, path string, item func(n *yaml.Node, path s
 		return
 	}
 	if n.Kind != yaml.SequenceNode {
-		d.errorf(n, path, ErrType, "expected a list, got %s; write [a, b] or one '- item' a line", kindName(n))
+		d.errorf(n, path, ErrType, "expected a list, got %s; write [a, b] or one '- item' a line", DescribeValue(n))
 		return
 	}
 	for i, e := range n.Content {
@@ -224,18 +241,18 @@ func (d *decoder) list(n *yaml.Node, path string, item func(n *yaml.Node, path s
 	}
 }
 
-func (d *decoder) strList(dst *[]string) func(*yaml.Node, string) {
-	return func(n *yaml.Node, path string) {
+func (d *decoder) strList(dst *[]string) value {
+	return value{json: "array", items: &value{json: "string"}, dst: dst, decode: func(n *yaml.Node, path string) {
 		d.list(n, path, func(e *yaml.Node, sub string) {
 			var s string
 			d.str(&s)(e, sub)
 			*dst = append(*dst, s)
 		})
-	}
+	}}
 }
 
-func (d *decoder) addr(dst *netip.Addr) func(*yaml.Node, string) {
-	return func(n *yaml.Node, path string) {
+func (d *decoder) addr(dst *netip.Addr) value {
+	return value{json: "string", dst: dst, decode: func(n *yaml.Node, path string) {
 		if n = d.scalar(n, path, "an IP address", "!!str"); n == nil {
 			return
 		}
@@ -246,23 +263,23 @@ func (d *decoder) addr(dst *netip.Addr) func(*yaml.Node, string) {
 			return
 		}
 		*dst = a.Unmap()
-	}
+	}}
 }
 
-func (d *decoder) addrList(dst *[]netip.Addr) func(*yaml.Node, string) {
-	return func(n *yaml.Node, path string) {
+func (d *decoder) addrList(dst *[]netip.Addr) value {
+	return value{json: "array", items: &value{json: "string"}, dst: dst, decode: func(n *yaml.Node, path string) {
 		d.list(n, path, func(e *yaml.Node, sub string) {
 			var a netip.Addr
-			d.addr(&a)(e, sub)
+			d.addr(&a).decode(e, sub)
 			if a.IsValid() {
 				*dst = append(*dst, a)
 			}
 		})
-	}
+	}}
 }
 
-func (d *decoder) mac(dst *string) func(*yaml.Node, string) {
-	return func(n *yaml.Node, path string) {
+func (d *decoder) mac(dst *string) value {
+	return value{json: "string", pattern: `^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$`, dst: dst, decode: func(n *yaml.Node, path string) {
 		if n = d.scalar(n, path, "a MAC address", "!!str"); n == nil {
 			return
 		}
@@ -272,11 +289,11 @@ func (d *decoder) mac(dst *string) func(*yaml.Node, string) {
 			return
 		}
 		*dst = hw.String()
-	}
+	}}
 }
 
-func (d *decoder) duration(dst *time.Duration) func(*yaml.Node, string) {
-	return func(n *yaml.Node, path string) {
+func (d *decoder) duration(dst *time.Duration) value {
+	return value{json: "string", pattern: `^([0-9]+(h|m|s))+$`, dst: dst, decode: func(n *yaml.Node, path string) {
 		if n = d.scalar(n, path, "a duration such as 20s", "!!str"); n == nil {
 			return
 		}
@@ -286,93 +303,10 @@ func (d *decoder) duration(dst *time.Duration) func(*yaml.Node, string) {
 			return
 		}
 		*dst = v
-	}
+	}}
 }
 
-// The schema: one function a mapping, so the keys of each level read as
-// a table.
-
+// cluster decodes the whole description by its settings (settings.go).
 func (d *decoder) cluster(n *yaml.Node, c *Cluster) bool {
-	return d.mapping(n, "$", []field{
-		{"version", d.integer(&c.Version)},
-		{"cluster", d.str(&c.Name)},
-		{"profile", d.str(&c.Profile)},
-		{"install_packages", d.boolean(&c.InstallPackages)},
-		{"ssh_authorized_keys", d.strList(&c.SSHAuthorizedKeys)},
-		{"network", func(n *yaml.Node, path string) {
-			var nw Network
-			if d.mapping(n, path, d.network(&nw)) {
-				c.Network = &nw
-			}
-		}},
-		{"etcd", func(n *yaml.Node, path string) { d.mapping(n, path, d.etcd(&c.Etcd)) }},
-		{"docker", func(n *yaml.Node, path string) { d.mapping(n, path, d.docker(&c.Docker)) }},
-		{"swarm", func(n *yaml.Node, path string) { d.mapping(n, path, d.swarm(&c.Swarm)) }},
-		{"snippets", func(n *yaml.Node, path string) { d.mapping(n, path, d.snippets(&c.Snippets)) }},
-		{"nodes", func(n *yaml.Node, path string) {
-			d.list(n, path, func(e *yaml.Node, sub string) {
-				var node Node
-				if d.mapping(e, sub, d.node(&node)) {
-					c.Nodes = append(c.Nodes, node)
-				} else if !d.abort && isNull(e) {
-					d.errorf(e, sub, ErrRequired, "empty node; give at least name, ip and roles")
-				}
-			})
-		}},
-	})
-}
-
-func (d *decoder) network(nw *Network) []field {
-	return []field{
-		{"prefix", d.integer(&nw.Prefix)},
-		{"gateway", d.addr(&nw.Gateway)},
-		{"dns", d.addrList(&nw.DNS)},
-		{"interface", d.str(&nw.Interface)},
-	}
-}
-
-func (d *decoder) etcd(e *Etcd) []field {
-	return []field{
-		{"discovery", d.str(&e.Discovery)},
-		{"token", d.str(&e.Token)},
-		{"url", d.str(&e.URL)},
-		{"srv", d.str(&e.SRV)},
-		{"client_port", d.integer(&e.ClientPort)},
-		{"peer_port", d.integer(&e.PeerPort)},
-		{"data_dir", d.str(&e.DataDir)},
-		{"image", d.str(&e.Image)},
-	}
-}
-
-func (d *decoder) docker(k *Docker) []field {
-	return []field{
-		{"port", d.integer(&k.Port)},
-		{"bind", d.str(&k.Bind)},
-		{"activation", d.str(&k.Activation)},
-	}
-}
-
-func (d *decoder) swarm(s *Swarm) []field {
-	return []field{
-		{"image", d.str(&s.Image)},
-		{"image_archive", d.str(&s.ImageArchive)},
-		{"path", d.str(&s.Path)},
-		{"heartbeat", d.duration(&s.Heartbeat)},
-		{"ttl", d.duration(&s.TTL)},
-		{"manager", func(n *yaml.Node, path string) {
-			d.mapping(n, path, []field{{"port", d.integer(&s.Manager.Port)}})
-		}},
-	}
-}
-
-func (d *decoder) node(nd *Node) []field {
-	return []field{
-		{"name", d.str(&nd.Name)},
-		{"ip", d.addr(&nd.IP)},
-		{"roles", d.strList(&nd.Roles)},
-		{"profile", d.str(&nd.Profile)},
-		{"mac", d.mac(&nd.MAC)},
-		{"gateway", d.addr(&nd.Gateway)},
-		{"snippets", func(n *yaml.Node, path string) { d.mapping(n, path, d.snippets(&nd.Snippets)) }},
-	}
+	return d.mapping(n, "$", d.clusterSettings(c))
 }

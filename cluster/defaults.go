@@ -1,5 +1,7 @@
 package cluster
 
+import "github.com/swarmboot/swarmboot/profiles"
+
 import "fmt"
 
 // given reports whether the description wrote a value at path.
@@ -54,6 +56,8 @@ func (c *Cluster) applyDefaults() {
 		if c.Nodes[i].Profile == "" {
 			c.Nodes[i].Profile = c.Profile
 		}
+		// nil for an unknown name, which validation reports.
+		c.Nodes[i].System, _ = profiles.Lookup(c.Nodes[i].Profile)
 	}
 }
 

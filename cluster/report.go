@@ -84,16 +84,6 @@ func (r *Report) IsFatal(strict bool) bool {
 	return false
 }
 
-// Has reports whether any entry is of the given kind.
-func (r *Report) Has(kind error) bool {
-	for _, e := range r.Entries {
-		if e.Kind == kind {
-			return true
-		}
-	}
-	return false
-}
-
 // merge adds the entries of a report on another file.
 func (r *Report) merge(other *Report) {
 	for _, e := range other.Entries {
@@ -102,13 +92,6 @@ func (r *Report) merge(other *Report) {
 		}
 		r.Entries = append(r.Entries, e)
 	}
-}
-
-// Addf adds an error found in file (a snippet) at pos; the renderer uses it
-// for conflicts between snippets and generated content.
-func (r *Report) Addf(file string, pos Pos, path string, kind error, format string, args ...any) {
-	r.add(Error, path, pos, kind, format, args...)
-	r.Entries[len(r.Entries)-1].File = file
 }
 
 // full reports whether the report has stopped taking entries.

@@ -8,6 +8,8 @@ import (
 	"syscall"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/swarmboot/swarmboot/profiles"
 )
 
 // Snippets are operators' own config fragments, in a node's native format,
@@ -17,6 +19,20 @@ type Snippets struct {
 	CloudConfig       []*Snippet // for cloud-config nodes (ubuntu, debian)
 	CoreOSCloudConfig []*Snippet // for coreos-cloudconfig output
 	Butane            []*Snippet // for Butane and Ignition output (flatcar, fcos)
+}
+
+// Of returns the snippets of one kind, named by the format they are
+// written in.
+func (s Snippets) Of(kind profiles.Format) []*Snippet {
+	switch kind {
+	case profiles.CloudConfig:
+		return s.CloudConfig
+	case profiles.CoreOSCloudConfig:
+		return s.CoreOSCloudConfig
+	case profiles.Butane:
+		return s.Butane
+	}
+	return nil
 }
 
 // Snippet is one parsed fragment file.

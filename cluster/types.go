@@ -3,6 +3,8 @@
 package cluster
 
 import (
+	"github.com/swarmboot/swarmboot/profiles"
+
 	"net/netip"
 	"time"
 )
@@ -122,6 +124,9 @@ type Node struct {
 	IP      netip.Addr
 	Roles   []string
 	Profile string // resolved: the node's own or the cluster's
+	// System is the profile Profile names, set by Load (nil when the name
+	// is unknown, which Load reports as an error).
+	System *profiles.Profile
 	// MAC, optional, identifies the machine: PXE (matchbox) selects it by
 	// MAC, and static network config matches the NIC by it, not by name.
 	MAC string // canonical lower-case aa:bb:cc:dd:ee:ff

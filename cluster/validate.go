@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -232,7 +233,7 @@ func (e *Etcd) validateImage(v validator) {
 		return
 	}
 	for _, n := range v.c.Members() {
-		if prof, ok := profiles.Lookup(n.Profile); ok && prof.Etcd.FromImage {
+		if n.System != nil && n.System.Etcd.FromImage {
 			return
 		}
 	}
@@ -314,11 +315,11 @@ var activations = []string{ActivationDropin, ActivationSocket}
 
 func (k *Docker) validate(v validator) {
 	validPort(v, "$.docker.port", k.Port)
-	if !contains(bindModes, k.Bind) {
+	if !slices.Contains(bindModes, k.Bind) {
 		v.errorf("$.docker.bind", ErrUnknownValue, "unknown bind %q%s", k.Bind, suggest(k.Bind, bindModes))
 		return
 	}
-	if !contains(activations, k.Activation) {
+	if !slices.Contains(activations, k.Activation) {
 		v.errorf("$.docker.activation", ErrUnknownValue, "unknown activation %q%s", k.Activation, suggest(k.Activation, activations))
 	}
 	if addr, err := netip.ParseAddr(k.Bind); err == nil {
@@ -398,7 +399,7 @@ func (c *Cluster) validateNodes(v validator) {
 		}
 		c.validateRoles(v, p, n)
 		if n.Profile != c.Profile {
-			if _, ok := profiles.Lookup(n.Profile); !ok {
+			if n.System == nil {
 				v.errorf(p+".profile", ErrUnknownValue, "unknown profile %q%s", n.Profile, suggest(n.Profile, profiles.Names()))
 			}
 		}
@@ -421,8 +422,8 @@ func (c *Cluster) validateReleases(v validator) {
 	reported := map[string]bool{}
 	for i := range c.Nodes {
 		n := &c.Nodes[i]
-		prof, ok := profiles.Lookup(n.Profile)
-		if !ok || !prof.NeedsRelease() {
+		prof := n.System
+		if prof == nil || !prof.NeedsRelease() {
 			continue
 		}
 		path := fmt.Sprintf("$.nodes[%d].profile", i)
@@ -448,7 +449,7 @@ func (c *Cluster) validateRoles(v validator, p string, n *Node) {
 	for j, r := range n.Roles {
 		rp := fmt.Sprintf("%s.roles[%d]", p, j)
 		switch {
-		case !contains(Roles, r):
+		case !slices.Contains(Roles, r):
 			v.errorf(rp, ErrUnknownValue, "unknown role %q%s", r, suggest(r, Roles))
 		case seen[r]:
 			v.errorf(rp, ErrDuplicate, "role %q is listed twice", r)
@@ -505,22 +506,14 @@ func lastAddr(p netip.Prefix) netip.Addr {
 // validateNodeProfile checks the settings a node's target system cannot
 // honour.
 func (c *Cluster) validateNodeProfile(v validator, p string, n *Node) {
-	prof, ok := profiles.Lookup(n.Profile)
-	if !ok {
+	prof := n.System
+	if prof == nil {
 		return
 	}
-	for _, s := range []struct {
-		key    string
-		list   []*Snippet
-		format profiles.Format
-	}{
-		{"cloud-config", n.Snippets.CloudConfig, profiles.CloudConfig},
-		{"coreos-cloudconfig", n.Snippets.CoreOSCloudConfig, profiles.CoreOSCloudConfig},
-		{"butane", n.Snippets.Butane, profiles.Butane},
-	} {
-		if len(s.list) > 0 && !prof.Supports(s.format) {
-			v.errorf(p+".snippets."+s.key, ErrNotApplicable, "node %s (profile %s) reads %s, so a %s snippet would never be used",
-				n.Name, prof.Name, profiles.JoinFormats(prof.Formats), s.key)
+	for _, kind := range profiles.AllFormats() {
+		if len(n.Snippets.Of(kind)) > 0 && !prof.Supports(kind) {
+			v.errorf(p+".snippets."+string(kind), ErrNotApplicable, "node %s (profile %s) reads %s, so a %s snippet would never be used",
+				n.Name, prof.Name, profiles.JoinFormats(prof.Formats), kind)
 		}
 	}
 	if c.Docker.Activation == ActivationSocket && !prof.Docker.SocketActivation && (n.Has(RoleDocker)) {
@@ -598,13 +591,4 @@ func (c *Cluster) validatePorts(v validator, i int) {
 	if n.Has(RoleManager) {
 		claim(c.Swarm.Manager.Port, service{"the swarm manager", "$.swarm.manager.port"})
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/swarmboot/swarmboot/cluster"
+	"github.com/swarmboot/swarmboot/delivery"
 	"github.com/swarmboot/swarmboot/internal/consumers"
 	"github.com/swarmboot/swarmboot/internal/testutil"
 	"github.com/swarmboot/swarmboot/profiles"
@@ -47,24 +48,18 @@ func load(t *testing.T, dir string) *cluster.Cluster {
 	return c
 }
 
-// renderAll renders every format every node's profile reads.
+// options render every format every node's profile reads.
+var options = delivery.Options{EveryFormat: true}
+
+// renderAll runs the users' path (delivery.Build: the parallel render,
+// then delivery) and returns the files it would write.
 func renderAll(t *testing.T, c *cluster.Cluster) map[string][]byte {
 	t.Helper()
-	plans, err := render.Plans(c)
+	res, err := delivery.Build(c, nil, options)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tree := map[string][]byte{}
-	for _, p := range plans {
-		arts, err := render.Artifacts(p, p.Profile.Formats)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, a := range arts {
-			tree[p.Node+"/"+a.Name] = a.Data
-		}
-	}
-	return tree
+	return res.Files
 }
 
 func TestGolden(t *testing.T) {
@@ -126,10 +121,10 @@ func names(tree map[string][]byte) []string {
 	return out
 }
 
-// TestDeterministic renders each case 20 times at once through the
-// parallel render users run (render.Tree, nodes emitted concurrently), half
-// of them from one loaded description (shared snippets), and wants every
-// whole tree, names and bytes, equal to the first.
+// TestDeterministic renders each case 20 times at once through the path
+// users run (delivery.Build: nodes emitted concurrently, then delivered),
+// half of them from one loaded description (shared snippets), and wants
+// every whole tree, names and bytes, equal to the first.
 func TestDeterministic(t *testing.T) {
 	const runs = 20
 	for _, dir := range cases(t) {
@@ -145,7 +140,10 @@ func TestDeterministic(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				trees[i], errs[i] = render.Tree(c, nil)
+				var res *delivery.Result
+				if res, errs[i] = delivery.Build(c, nil, options); errs[i] == nil {
+					trees[i] = res.Files
+				}
 			}()
 		}
 		wg.Wait()
@@ -165,45 +163,40 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
-// TestConsumersAccept runs each output through its consumer's parser.
+// TestConsumersAccept runs each delivered file through its consumer's
+// parser, and every unit of each node's plan through systemd's.
 func TestConsumersAccept(t *testing.T) {
 	for _, dir := range cases(t) {
 		c := load(t, dir)
+		files := renderAll(t, c)
 		plans, err := render.Plans(c)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, p := range plans {
+		for i, p := range plans {
 			t.Run(dir+"/"+p.Node, func(t *testing.T) {
+				checked := 0
 				for _, f := range p.Profile.Formats {
-					data, err := render.Emit(p, f)
-					if err != nil {
-						t.Fatal(err)
+					data, ok := files[p.Node+"/"+f.File()]
+					if !ok {
+						t.Fatalf("no %s for %s", f.File(), p.Node)
 					}
 					checkFormat(t, f, data)
+					checked++
 				}
-				if arts, err := render.Artifacts(p, nil); err == nil {
-					for _, a := range arts {
-						if a.Name == "network-config" {
-							checkNetworkConfig(t, a.Data)
-						}
-					}
+				if data, ok := files[p.Node+"/network-config"]; ok {
+					checkNetworkConfig(t, data)
 				}
-				if bu, err := emitIf(p, profiles.Butane); err == nil && bu != nil {
-					ign, _ := render.Emit(p, profiles.Ignition)
-					butaneEqualsIgnition(t, bu, ign)
+				if p.Profile.Supports(profiles.Butane) {
+					butaneEqualsIgnition(t, files[p.Node+"/config.bu"], files[p.Node+"/config.ign"])
+				}
+				if checked == 0 {
+					t.Errorf("node %s (%s): nothing checked", c.Nodes[i].Name, p.Profile.Name)
 				}
 				checkUnits(t, p)
 			})
 		}
 	}
-}
-
-func emitIf(p *render.Plan, f profiles.Format) ([]byte, error) {
-	if !p.Profile.Supports(f) {
-		return nil, nil
-	}
-	return render.Emit(p, f)
 }
 
 func checkFormat(t *testing.T, f profiles.Format, data []byte) {

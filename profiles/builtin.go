@@ -20,10 +20,9 @@ func init() {
 		// Ubuntu's docker.io is taken to carry the docker CLI itself, as
 		// it did before Debian split docker-cli out; not verified here:
 		// Ubuntu's archive cannot be reached to check its file list.
-		Packages: map[string][]string{
-			"etcd":    {"etcd-server", "etcd-client"},
-			"docker":  {"docker.io"},
-			"manager": {"docker.io"},
+		Packages: &Packages{
+			Etcd:   []string{"etcd-server", "etcd-client"},
+			Docker: []string{"docker.io"},
 		},
 		Releases: []Release{
 			{Version: "22.04", Codename: "jammy", Docker: "29.1.3 (jammy-updates)", Etcd: "3.3.25", Evidence: FromSources},
@@ -145,13 +144,11 @@ func debianDocker(dockerd string) Docker {
 	}
 }
 
-// debianPackages lists Debian's packages per role; extra is what every
-// Docker host and manager needs besides docker.io on that release.
-func debianPackages(extra ...string) map[string][]string {
-	docker := append([]string{"docker.io"}, extra...)
-	return map[string][]string{
-		"etcd":    {"etcd-server", "etcd-client"},
-		"docker":  docker,
-		"manager": docker,
+// debianPackages lists Debian's packages; extra is what every Docker host
+// and manager needs besides docker.io on that release.
+func debianPackages(extra ...string) *Packages {
+	return &Packages{
+		Etcd:   []string{"etcd-server", "etcd-client"},
+		Docker: append([]string{"docker.io"}, extra...),
 	}
 }

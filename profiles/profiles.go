@@ -6,23 +6,9 @@
 package profiles
 
 import (
+	"slices"
 	"sort"
-	"strings"
 )
-
-// Format names one output format.
-type Format string
-
-// The output formats. A profile lists the ones its boot agent reads.
-const (
-	CloudConfig       Format = "cloud-config"       // cloud-init #cloud-config
-	CoreOSCloudConfig Format = "coreos-cloudconfig" // legacy coreos-cloudinit
-	Butane            Format = "butane"             // Butane YAML (human-readable Ignition)
-	Ignition          Format = "ignition"           // Ignition JSON
-)
-
-// AllFormats lists every format in a stable order.
-var AllFormats = []Format{CloudConfig, CoreOSCloudConfig, Butane, Ignition}
 
 // EtcdConfig says how a system's etcd takes its settings.
 type EtcdConfig string
@@ -107,10 +93,10 @@ type Profile struct {
 	Formats  []Format
 	Defaults []Format
 	// Packages are installed at boot (cloud-config only) when the
-	// description asks for it; keyed by role. nil when the releases the
-	// profile covers need different packages: the description must then
-	// name the release (debian-13).
-	Packages map[string][]string
+	// description asks for it. nil when the releases the profile covers
+	// need different packages: the description must then name the
+	// release (debian-13).
+	Packages *Packages
 	// Releases are the releases of the system this profile covers, oldest
 	// first; Release is set on a profile for one release (debian-13).
 	Releases []Release
@@ -124,14 +110,17 @@ type Profile struct {
 	Shell       string         // a POSIX shell for the units' ExecStartPre
 }
 
+// Packages are a system's packages for each kind of node.
+type Packages struct {
+	Etcd []string // etcd members
+	// Docker: the engine and the docker CLI, for Docker hosts and for
+	// managers (which run swarm as a container).
+	Docker []string
+}
+
 // Supports reports whether the profile's boot agent reads format f.
 func (p *Profile) Supports(f Format) bool {
-	for _, g := range p.Formats {
-		if g == f {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(p.Formats, f)
 }
 
 // Evidence says how a release's support is known.
@@ -152,7 +141,7 @@ type Release struct {
 	Docker   string // the Docker engine it ships
 	Etcd     string // the etcd it ships or runs
 	// Packages, when set, replace the profile's for this release.
-	Packages map[string][]string
+	Packages *Packages
 	Evidence Evidence
 	Note     string
 }
@@ -232,23 +221,4 @@ func Names() []string {
 	}
 	sort.Strings(names)
 	return names
-}
-
-// JoinFormats lists formats for messages: "ignition, butane".
-func JoinFormats(fs []Format) string {
-	names := make([]string, len(fs))
-	for i, f := range fs {
-		names[i] = string(f)
-	}
-	return strings.Join(names, ", ")
-}
-
-// ParseFormat returns the format of that name.
-func ParseFormat(s string) (Format, bool) {
-	for _, f := range AllFormats {
-		if string(f) == s {
-			return f, true
-		}
-	}
-	return "", false
 }

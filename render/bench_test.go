@@ -35,17 +35,21 @@ func benchRender(b *testing.B, profile string, format profiles.Format) {
 	data := bigDescription(10_000, profile)
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
+	pick := func(*profiles.Profile) ([]profiles.Format, error) { return []profiles.Format{format}, nil }
 	var total int
 	for b.Loop() {
 		c, rep := cluster.Load("big.yaml", data)
 		if err := rep.Err(false); err != nil {
 			b.Fatal(err)
 		}
-		tree, err := Tree(c, []profiles.Format{format})
+		outs, err := Render(c, Options{Formats: pick})
 		if err != nil {
 			b.Fatal(err)
 		}
-		total = len(tree)
+		total = 0
+		for _, o := range outs {
+			total += len(o.Artifacts)
+		}
 	}
 	b.ReportMetric(float64(total), "files")
 }
@@ -91,9 +95,9 @@ func BenchmarkButaneTranslatePerNode(b *testing.B) {
 
 func benchPlan(b *testing.B) *Plan {
 	c := mustLoad(b, string(bigDescription(8, "flatcar")))
-	p, err := Plan1(c, &c.Nodes[3])
+	plans, err := Plans(c)
 	if err != nil {
 		b.Fatal(err)
 	}
-	return p
+	return plans[3]
 }

@@ -5,7 +5,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/swarmboot/swarmboot/delivery/nocloud"
+	"github.com/swarmboot/swarmboot/render/nocloud"
 )
 
 // cloudConfig is the subset of cloud-init's #cloud-config swarmboot writes,
@@ -97,14 +97,6 @@ func runcmd(p *Plan) []command {
 		}
 	}
 	return cmds
-}
-
-// metaData is NoCloud's meta-data. The instance-id changes with the
-// node's config (see nocloud.InstanceID): cloud-init applies user-data once
-// per instance-id, so a re-rendered, changed config is applied on the next
-// boot and an unchanged one is not applied twice.
-func metaData(p *Plan, userData, networkConfig []byte) []byte {
-	return nocloud.MetaData(nocloud.InstanceID(p.Cluster, p.Node, userData, networkConfig), p.Hostname)
 }
 
 // emitNetworkConfig returns NoCloud's network-config (version 2), or nil

@@ -37,9 +37,15 @@ func FuzzRender(f *testing.F) {
 				return
 			}
 		}
-		tree, err := Tree(c, nil)
+		outs, err := Render(c, Options{})
 		if err != nil {
 			t.Fatalf("a valid description does not render: %v\n%s", err, data)
+		}
+		tree := map[string][]byte{}
+		for _, o := range outs {
+			for _, a := range o.Artifacts {
+				tree[o.Node.Name+"/"+a.Name] = a.Data
+			}
 		}
 		for name, out := range tree {
 			var err error

@@ -1,13 +1,10 @@
 package render
 
 import (
-	"bytes"
-	"compress/gzip"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/clarketm/json" // omits empty structs, as Ignition and Butane do
 	butane "github.com/coreos/butane/config"
@@ -16,6 +13,7 @@ import (
 	"github.com/vincent-petithory/dataurl"
 
 	"github.com/swarmboot/swarmboot/cluster"
+	"github.com/swarmboot/swarmboot/internal/gz"
 )
 
 // emitIgnition builds the Ignition config from Ignition's own types
@@ -39,10 +37,7 @@ func emitIgnition(p *Plan) ([]byte, error) {
 		cfg.Passwd.Users = []types.PasswdUser{u}
 	}
 	for _, f := range v.Files {
-		src, compression, err := dataURL([]byte(f.Contents))
-		if err != nil {
-			return nil, err
-		}
+		src, compression := dataURL([]byte(f.Contents))
 		mode := f.Mode
 		cfg.Storage.Files = append(cfg.Storage.Files, types.File{
 			Node: types.Node{Path: f.Path},
@@ -144,34 +139,17 @@ func snippetFiles(s []*cluster.Snippet) string {
 // dataURL encodes file contents the way Butane does, so both paths give
 // the same config: the shortest of a URL-escaped, a base64 and a gzipped
 // base64 data URL; compression is "gzip" for the last, else "".
-func dataURL(contents []byte) (src, compression string, err error) {
+func dataURL(contents []byte) (src, compression string) {
 	src = "data:," + dataurl.Escape(contents)
 	if b64 := "data:;base64," + base64.StdEncoding.EncodeToString(contents); len(b64) < len(src) {
 		src = b64
 	}
-	var buf bytes.Buffer
-	zw := gzipWriters.Get().(*gzip.Writer)
-	defer gzipWriters.Put(zw)
-	zw.Reset(&buf)
-	if _, err := zw.Write(contents); err != nil {
-		return "", "", err
-	}
-	if err := zw.Close(); err != nil {
-		return "", "", err
-	}
 	// The compressed form also pays for the "gzip" it puts in the config.
-	if gz := "data:;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()); len(gz)+len("gzip") < len(src) {
-		return gz, "gzip", nil
+	if zipped := "data:;base64," + base64.StdEncoding.EncodeToString(gz.Compress(contents)); len(zipped)+len("gzip") < len(src) {
+		return zipped, "gzip"
 	}
-	return src, "", nil
+	return src, ""
 }
-
-// gzipWriters recycles compressors: a best-compression gzip.Writer holds
-// about 1 MB of state, and every file of every node tries one.
-var gzipWriters = sync.Pool{New: func() any {
-	zw, _ := gzip.NewWriterLevel(nil, gzip.BestCompression) // a valid level cannot fail
-	return zw
-}}
 
 func strPtr(s string) *string { return &s }
 func boolPtr(b bool) *bool    { return &b }

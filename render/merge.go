@@ -1,7 +1,6 @@
 package render
 
 import (
-	"errors"
 	"fmt"
 	"path"
 	"regexp"
@@ -45,10 +44,6 @@ var unitLists = map[string]bool{"$.coreos.units": true, "$.systemd.units": true}
 
 // listIndex matches the [N] of a path, so nested lists find their rule.
 var listIndex = regexp.MustCompile(`\[\d+\]`)
-
-// ErrSnippetConflict wraps every merge failure; the message holds the
-// positioned report.
-var ErrSnippetConflict = errors.New("snippets conflict with the generated config")
 
 // mergeSnippets encodes the generated config v as a YAML tree, merges the
 // snippets into it in order and returns the tree.
@@ -116,7 +111,10 @@ func unitFiles(root *yaml.Node) map[string]string {
 }
 
 func (m merger) conflict(n *yaml.Node, path, format string, args ...any) {
-	m.rep.Addf(m.file, cluster.Pos{Line: n.Line, Col: n.Column}, path, cluster.ErrConflict, format, args...)
+	m.rep.Entries = append(m.rep.Entries, cluster.Entry{
+		Severity: cluster.Error, Path: path, Pos: cluster.Pos{Line: n.Line, Col: n.Column},
+		Kind: cluster.ErrConflict, Message: fmt.Sprintf(format, args...), File: m.file,
+	})
 }
 
 func (m merger) mapping(dst, src *yaml.Node, path string) {
@@ -150,7 +148,7 @@ func (m merger) value(dst, src *yaml.Node, path string) {
 			m.conflict(src, path, "swarmboot sets this to %q; a snippet may not change it (change the description instead)", dst.Value)
 		}
 	default:
-		m.conflict(src, path, "swarmboot writes a %s here; the snippet has a %s", kind(dst), kind(src))
+		m.conflict(src, path, "swarmboot writes %s here; the snippet has %s", cluster.DescribeValue(dst), cluster.DescribeValue(src))
 	}
 }
 
@@ -233,16 +231,6 @@ func findKeyed(seq *yaml.Node, field, value string) *yaml.Node {
 // paths taken from / (as the agents write them).
 func cleanPath(p string) string {
 	return path.Clean("/" + p)
-}
-
-func kind(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "mapping"
-	case yaml.SequenceNode:
-		return "list"
-	}
-	return "single value"
 }
 
 // cloneNode deep-copies a YAML tree (snippets have no aliases).

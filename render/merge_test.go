@@ -22,7 +22,7 @@ func TestSnippetConflicts(t *testing.T) {
 		{"generated scalar", "debian-12", "cloud-config", "hostname: other\n",
 			profiles.CloudConfig, `s.yaml:1:11: error at $.hostname: swarmboot sets this to "a"`},
 		{"kind mismatch", "debian-12", "cloud-config", "runcmd: reboot\n",
-			profiles.CloudConfig, "s.yaml:1:9: error at $.runcmd: swarmboot writes a list here; the snippet has a single value"},
+			profiles.CloudConfig, "s.yaml:1:9: error at $.runcmd: swarmboot writes a list here; the snippet has the string \"reboot\""},
 		{"file without path", "debian-12", "cloud-config", "write_files:\n  - content: x\n",
 			profiles.CloudConfig, `s.yaml:2:5: error at $.write_files[0]: each item here needs a "path"`},
 		{"generated unit", "flatcar", "butane", "systemd:\n  units:\n    - name: swarm-join.service\n      enabled: false\n",

@@ -3,6 +3,7 @@ package render
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -49,8 +50,8 @@ func hostPort(ip netip.Addr, port int) string {
 func httpURL(ip netip.Addr, port int) string { return "http://" + hostPort(ip, port) }
 
 func (x *clusterContext) plan(n *cluster.Node) (*Plan, error) {
-	prof, ok := profiles.Lookup(n.Profile)
-	if !ok {
+	prof := n.System
+	if prof == nil {
 		return nil, fmt.Errorf("node %s: unknown profile %q", n.Name, n.Profile)
 	}
 	p := &Plan{
@@ -94,18 +95,19 @@ func concat(a, b []*cluster.Snippet) []*cluster.Snippet {
 	return append(append([]*cluster.Snippet(nil), a...), b...)
 }
 
-// packagesFor lists the profile's packages for the node's roles, once each,
-// in role order.
+// packagesFor lists the profile's packages for the node's roles, once each:
+// etcd's first, then Docker's (Docker hosts and managers).
 func packagesFor(prof *profiles.Profile, n *cluster.Node) []string {
 	var out []string
-	seen := map[string]bool{}
-	for _, r := range cluster.Roles {
-		if !n.Has(r) {
-			continue
-		}
-		for _, pkg := range prof.Packages[r] {
-			if !seen[pkg] {
-				seen[pkg] = true
+	if prof.Packages == nil {
+		return nil
+	}
+	if n.Has(cluster.RoleEtcd) {
+		out = append(out, prof.Packages.Etcd...)
+	}
+	if n.Has(cluster.RoleDocker) || n.Has(cluster.RoleManager) {
+		for _, pkg := range prof.Packages.Docker {
+			if !slices.Contains(out, pkg) {
 				out = append(out, pkg)
 			}
 		}

@@ -190,7 +190,14 @@ func TestEmitRejectsForeignFormat(t *testing.T) {
 func TestMetaDataFollowsConfig(t *testing.T) {
 	c := mustLoad(t, fmt.Sprintf(seedLike, "debian-12", "node", "10.0.0.1", "10.0.0.2", "10.0.0.3"))
 	p := planOf(t, c, "d1")
-	a, b := metaData(p, []byte("one"), nil), metaData(p, []byte("two"), nil)
+	companion := func(userData string) string {
+		arts, err := noCloudCompanions(p, []byte(userData))
+		if err != nil || arts[0].Kind != MetaData {
+			t.Fatalf("companions %v, %v; want meta-data first", arts, err)
+		}
+		return string(arts[0].Data)
+	}
+	a, b := companion("one"), companion("two")
 	if string(a) == string(b) || !strings.HasPrefix(string(a), "instance-id: t-d1-") || !strings.Contains(string(a), "local-hostname: d1\n") {
 		t.Errorf("meta-data must name the node and change with its config:\n%s\n%s", a, b)
 	}

@@ -22,11 +22,11 @@ package encode
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/base64"
 	"fmt"
-	"io"
 	"strings"
+
+	"github.com/swarmboot/swarmboot/internal/gz"
 )
 
 // Encoding names one byte form of user-data.
@@ -69,103 +69,24 @@ func (e Encoding) Compressed() bool { return e == Gzip || e == GzipBase64 }
 // Base64Text reports whether the encoding ends in base64 text.
 func (e Encoding) Base64Text() bool { return e == Base64 || e == GzipBase64 }
 
-// Ext is the file-name suffix for a file holding data in this encoding,
-// so `user-data.gz` can't be mistaken for text.
-func (e Encoding) Ext() string {
-	switch e {
-	case Gzip:
-		return ".gz"
-	case Base64:
-		return ".b64"
-	case GzipBase64:
-		return ".gz.b64"
-	}
-	return ""
-}
-
-// Encode returns data in the given encoding. Output is deterministic: the
-// same input always gives the same bytes (see GzipBytes).
+// Encode returns data in the given encoding, in new bytes. Output is
+// deterministic: the same input always gives the same bytes (see gz).
 func Encode(data []byte, enc Encoding) ([]byte, error) {
 	switch enc {
 	case None, "":
-		return append([]byte(nil), data...), nil
+		return bytes.Clone(data), nil
 	case Gzip:
-		return GzipBytes(data), nil
+		return gz.Compress(data), nil
 	case Base64:
 		return b64(data), nil
 	case GzipBase64:
-		return b64(GzipBytes(data)), nil
+		return b64(gz.Compress(data)), nil
 	}
 	return nil, fmt.Errorf("unknown encoding %q", string(enc))
 }
-
-// Decode reverses Encode; tests and size checks use it.
-func Decode(data []byte, enc Encoding) ([]byte, error) {
-	switch enc {
-	case None, "":
-		return append([]byte(nil), data...), nil
-	case Gzip:
-		return gunzip(data)
-	case Base64:
-		return unb64(data)
-	case GzipBase64:
-		gz, err := unb64(data)
-		if err != nil {
-			return nil, err
-		}
-		return gunzip(gz)
-	}
-	return nil, fmt.Errorf("unknown encoding %q", string(enc))
-}
-
-// GzipBytes compresses at BestCompression with an empty header (no name,
-// no mtime, OS "unknown"), so output depends on the input alone: user-data
-// limits are tight and reproducible files diff cleanly.
-func GzipBytes(data []byte) []byte {
-	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	if err != nil { // only for an invalid level, which is a constant here
-		panic(err)
-	}
-	// Writes to a bytes.Buffer cannot fail.
-	_, _ = zw.Write(data)
-	_ = zw.Close()
-	return buf.Bytes()
-}
-
-// IsGzip reports whether data starts with the gzip magic, as
-// coreos-cloudinit and cloud-init test it.
-func IsGzip(data []byte) bool {
-	return len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b
-}
-
-// Base64Len is the length of the standard, padded base64 text of n bytes:
-// 4*ceil(n/3), the figure APIs that count base64 text compare to limits.
-func Base64Len(n int) int { return (n + 2) / 3 * 4 }
 
 func b64(data []byte) []byte {
 	out := make([]byte, base64.StdEncoding.EncodedLen(len(data)))
 	base64.StdEncoding.Encode(out, data)
 	return out
-}
-
-func unb64(data []byte) ([]byte, error) {
-	s := strings.TrimSpace(string(data))
-	out, err := base64.StdEncoding.DecodeString(s)
-	if err != nil {
-		return nil, fmt.Errorf("decoding base64: %w", err)
-	}
-	return out, nil
-}
-
-func gunzip(data []byte) ([]byte, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("reading gzip: %w", err)
-	}
-	out, err := io.ReadAll(zr)
-	if err != nil {
-		return nil, fmt.Errorf("reading gzip: %w", err)
-	}
-	return out, zr.Close()
 }

@@ -2,7 +2,9 @@ package encode
 
 import (
 	"encoding/json"
-	"fmt"
+	"errors"
+
+	"github.com/swarmboot/swarmboot/internal/gz"
 )
 
 // WrapperSpecVersion is the Ignition spec of the wrapper WrapIgnitionGzip
@@ -20,16 +22,8 @@ const WrapperSpecVersion = "3.1.0"
 // The wrapped config keeps its own spec version: Ignition parses a replace
 // source with its newest parser, which reads every older 3.x spec.
 func WrapIgnitionGzip(config []byte) ([]byte, error) {
-	var probe struct {
-		Ignition struct {
-			Version string `json:"version"`
-		} `json:"ignition"`
-	}
-	if err := json.Unmarshal(config, &probe); err != nil {
-		return nil, fmt.Errorf("wrapping Ignition config: not JSON: %w", err)
-	}
-	if probe.Ignition.Version == "" {
-		return nil, fmt.Errorf("wrapping Ignition config: no ignition.version")
+	if !json.Valid(config) {
+		return nil, errors.New("wrapping Ignition config: it is not JSON")
 	}
 	type resource struct {
 		Source      string `json:"source"`
@@ -45,7 +39,7 @@ func WrapIgnitionGzip(config []byte) ([]byte, error) {
 	}
 	w.Ignition.Version = WrapperSpecVersion
 	w.Ignition.Config.Replace = resource{
-		Source:      "data:;base64," + string(b64(GzipBytes(config))),
+		Source:      "data:;base64," + string(b64(gz.Compress(config))),
 		Compression: "gzip",
 	}
 	return json.Marshal(w)

@@ -53,7 +53,7 @@ func TestWrapIgnitionGzip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inner, err := Decode(gz, Gzip)
+	inner, err := decode(gz, Gzip)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,8 +71,8 @@ func TestWrapIgnitionGzip(t *testing.T) {
 
 func TestWrapIgnitionGzipRejects(t *testing.T) {
 	for name, in := range map[string]string{
-		"not json":   "#cloud-config\n",
-		"no version": `{"ignition":{}}`,
+		"not json":  "#cloud-config\n",
+		"truncated": `{"ignition":{"version":"3.3.0"}`,
 	} {
 		if _, err := WrapIgnitionGzip([]byte(in)); err == nil {
 			t.Errorf("%s: WrapIgnitionGzip succeeded; want an error", name)

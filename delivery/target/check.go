@@ -1,22 +1,23 @@
 package target
 
 import (
+	"encoding/base64"
 	"fmt"
 	"strings"
 
 	"github.com/swarmboot/swarmboot/delivery/encode"
+	"github.com/swarmboot/swarmboot/internal/gz"
+	"github.com/swarmboot/swarmboot/profiles"
 )
-
-// Formats whose boot agent inflates gzip user-data by itself.
-var readsGzip = map[string]bool{"cloud-config": true, "coreos-cloudconfig": true}
 
 // TooLargeError says a node's user-data does not fit a target, and what
 // would make it fit.
 type TooLargeError struct {
-	Node, Format string
-	Target       Target
-	Size         int // payload bytes the node would receive
-	Counted      int // what the provider compares with Target.Limit
+	Node    string
+	Format  profiles.Format
+	Target  Target
+	Size    int // payload bytes the node would receive
+	Counted int // what the provider compares with Target.Limit
 	// GzipCounted is the counted size after gzip (0 if gzip is no option
 	// for this target and format); GzipFits says whether that fits.
 	GzipCounted int
@@ -57,19 +58,19 @@ func flag(e encode.Encoding) string { return "--encode " + string(e) }
 // will receive in the given format (cloud-config, coreos-cloudconfig,
 // ignition, ...), exceeds the target's limit, and nil when it fits or the
 // target has no limit. For gzip advice it compresses the payload itself.
-func Check(t Target, node, format string, payload []byte) error {
+func Check(t Target, node string, format profiles.Format, payload []byte) error {
 	counted := t.Counted(len(payload))
 	if t.Limit == 0 || counted <= t.Limit {
 		return nil
 	}
 	e := &TooLargeError{Node: node, Format: format, Target: t, Size: len(payload), Counted: counted}
 	switch {
-	case encode.IsGzip(payload):
+	case gz.Is(payload):
 		// Already compressed: nothing more to suggest.
-	case readsGzip[format] && t.Gzip && (!t.GzipCloudInitOnly || format == "cloud-config"):
+	case format.ReadsGzip() && t.Gzip && (!t.GzipCloudInitOnly || format == profiles.CloudConfig):
 		e.GzipCounted = t.Counted(t.storedLen(payload, t.GzipEncoding))
 		e.GzipFits = e.GzipCounted <= t.Limit
-	case format == "ignition":
+	case format == profiles.Ignition:
 		if w, err := encode.WrapIgnitionGzip(payload); err == nil {
 			e.WrapCounted = t.Counted(t.storedLen(w, encode.None))
 			e.WrapFits = e.WrapCounted <= t.Limit
@@ -83,24 +84,24 @@ func Check(t Target, node, format string, payload []byte) error {
 func (t Target) storedLen(payload []byte, enc encode.Encoding) int {
 	n := len(payload)
 	if enc.Compressed() {
-		n = len(encode.GzipBytes(payload))
+		n = len(gz.Compress(payload))
 	}
 	if enc.Base64Text() && t.StoresText {
-		n = encode.Base64Len(n)
+		n = base64.StdEncoding.EncodedLen(n)
 	}
 	return n
 }
 
 // EncodingAdvice returns a warning when enc, for a payload in format sent
-// to t with the command in t.Command, would not reach the node in a form
-// its agent reads; "" when the combination is fine.
-func EncodingAdvice(t Target, format string, enc encode.Encoding) string {
+// to t with its provider's CLI, would not reach the node in a form its
+// agent reads; "" when the combination is fine. An Ignition payload is
+// never gzip here: delivery sends it as a wrapper config that Ignition
+// reads (encode.WrapIgnitionGzip).
+func EncodingAdvice(t Target, format profiles.Format, enc encode.Encoding) string {
 	switch {
-	case enc.Compressed() && format == "ignition":
-		return fmt.Sprintf("Ignition does not inflate gzip user-data on %s; send it uncompressed (or as a gzip wrapper config)", t.Name)
 	case enc.Compressed() && !t.Gzip:
 		return fmt.Sprintf("%s does not carry gzip user-data to the node; use --encode none", t.Name)
-	case enc.Compressed() && t.GzipCloudInitOnly && format != "cloud-config":
+	case enc.Compressed() && t.GzipCloudInitOnly && format != profiles.CloudConfig:
 		return fmt.Sprintf("on %s only cloud-init decodes the base64 that gzip needs there; use --encode none for %s", t.Name, format)
 	case enc.Base64Text() && t.CLIEncodes:
 		return fmt.Sprintf("the %s CLI base64-encodes user-data itself; a %s file would reach the node as base64 text: give the CLI --encode none or gzip, keep base64 for raw API or Terraform values",

@@ -5,6 +5,7 @@
 package target
 
 import (
+	"encoding/base64"
 	"fmt"
 	"sort"
 	"strings"
@@ -49,8 +50,6 @@ type Target struct {
 	// itself: give it the payload (none or gzip), never base64 text, or the
 	// node receives base64 text it won't decode.
 	CLIEncodes bool
-	// Command is a copy-paste template; {node} and {file} are placeholders.
-	Command string
 }
 
 var table = []Target{
@@ -61,7 +60,6 @@ var table = []Target{
 		GzipHow:      "--encode gzip, passed as fileb://FILE so the CLI reads it as binary",
 		GzipEncoding: encode.Gzip,
 		CLIEncodes:   true,
-		Command:      "aws ec2 run-instances --image-id AMI --instance-type t3.small --user-data file://{file}",
 	},
 	{
 		// Nova's API schema caps the base64 text at 65535 characters,
@@ -72,7 +70,6 @@ var table = []Target{
 		GzipHow:      "--encode gzip; Nova stores bytes and serves them unchanged through the metadata service and config drive",
 		GzipEncoding: encode.Gzip,
 		CLIEncodes:   true,
-		Command:      "openstack server create --image IMAGE --flavor FLAVOR --user-data {file} {node}",
 	},
 	{
 		Name: "azure", Limit: 65535, Counts: Payload,
@@ -81,7 +78,6 @@ var table = []Target{
 		GzipHow:      "--encode gzip+base64 as the ARM/Terraform customData value (cloud-init inflates it; the Linux agent waagent does not)",
 		GzipEncoding: encode.GzipBase64,
 		CLIEncodes:   true,
-		Command:      "az vm create --resource-group RG --name {node} --image Ubuntu2204 --custom-data {file}",
 	},
 	{
 		// Metadata values are strings of at most 256 KiB.
@@ -90,20 +86,17 @@ var table = []Target{
 		Gzip:         true,
 		GzipHow:      "--encode gzip+base64 with the metadata key user-data-encoding=base64, which cloud-init's GCE datasource decodes (cloud-init only)",
 		GzipEncoding: encode.GzipBase64, StoresText: true, GzipCloudInitOnly: true,
-		Command: "gcloud compute instances create {node} --metadata-from-file user-data={file}",
 	},
 	{
 		// The API takes user_data as plain text in JSON: no gzip.
 		Name: "digitalocean", Limit: 65536, Counts: Payload,
-		Source:  "https://docs.digitalocean.com/reference/api/api-reference/#operation/droplets_create",
-		Command: "doctl compute droplet create {node} --image ubuntu-22-04-x64 --size s-1vcpu-1gb --region REGION --user-data-file {file}",
+		Source: "https://docs.digitalocean.com/reference/api/api-reference/#operation/droplets_create",
 	},
 	{
 		// A local file read by Vagrant: no limit; cloud_init wraps it in a
 		// MIME text part, so it must stay text.
-		Name:    "vagrant",
-		Source:  "https://developer.hashicorp.com/vagrant/docs/cloud-init/configuration",
-		Command: "swarmboot vagrant CLUSTER.yaml -o DIR && cd DIR && VAGRANT_EXPERIMENTAL=cloud_init,disks vagrant up",
+		Name:   "vagrant",
+		Source: "https://developer.hashicorp.com/vagrant/docs/cloud-init/configuration",
 	},
 	{
 		// A file on a seed ISO: no limit, and cloud-init inflates gzip.
@@ -112,7 +105,6 @@ var table = []Target{
 		Gzip:         true,
 		GzipHow:      "--encode gzip; the seed's user-data file may be gzip",
 		GzipEncoding: encode.Gzip,
-		Command:      "qemu-system-x86_64 ... -drive file={file},if=virtio,media=cdrom",
 	},
 }
 
@@ -123,13 +115,6 @@ func Names() []string {
 		out = append(out, t.Name)
 	}
 	sort.Strings(out)
-	return out
-}
-
-// All returns a copy of the table, sorted by name.
-func All() []Target {
-	out := append([]Target(nil), table...)
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
 
@@ -147,7 +132,7 @@ func Lookup(name string) (Target, error) {
 // bytes.
 func (t Target) Counted(n int) int {
 	if t.Counts == Base64Text {
-		return (n + 2) / 3 * 4
+		return base64.StdEncoding.EncodedLen(n)
 	}
 	return n
 }
@@ -162,9 +147,4 @@ func (t Target) MaxPayload() int {
 		return t.Limit / 4 * 3
 	}
 	return t.Limit
-}
-
-// CommandFor fills the copy-paste command for one node's file.
-func (t Target) CommandFor(node, file string) string {
-	return strings.NewReplacer("{node}", node, "{file}", file).Replace(t.Command)
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/swarmboot/swarmboot/delivery/encode"
+	"github.com/swarmboot/swarmboot/internal/gz"
+	"github.com/swarmboot/swarmboot/profiles"
 )
 
 func mustLookup(t *testing.T, name string) Target {
@@ -50,8 +52,8 @@ func TestTable(t *testing.T) {
 		if tg.Limit != w.limit || tg.MaxPayload() != w.maxPayload {
 			t.Errorf("%s: limit %d, max payload %d; want %d, %d", name, tg.Limit, tg.MaxPayload(), w.limit, w.maxPayload)
 		}
-		if !strings.HasPrefix(tg.Source, "https://") || tg.Command == "" {
-			t.Errorf("%s: needs a cited source and a command, have %q, %q", name, tg.Source, tg.Command)
+		if !strings.HasPrefix(tg.Source, "https://") {
+			t.Errorf("%s: needs a cited source, have %q", name, tg.Source)
 		}
 		if tg.Gzip != (tg.GzipEncoding != "") || tg.Gzip != (tg.GzipHow != "") {
 			t.Errorf("%s: Gzip=%v but GzipEncoding=%q GzipHow=%q", name, tg.Gzip, tg.GzipEncoding, tg.GzipHow)
@@ -63,8 +65,8 @@ func TestTable(t *testing.T) {
 			}
 		}
 	}
-	if len(All()) != len(want) {
-		t.Errorf("All() has %d targets, want %d", len(All()), len(want))
+	if len(Names()) != len(want) {
+		t.Errorf("Names() has %d targets, want %d", len(Names()), len(want))
 	}
 	if _, err := Lookup("ec2"); err == nil || !strings.Contains(err.Error(), "aws, azure") {
 		t.Errorf("Lookup(ec2) error = %v; want one listing the targets", err)
@@ -73,12 +75,13 @@ func TestTable(t *testing.T) {
 
 func TestCheck(t *testing.T) {
 	tests := []struct {
-		name, target, format string
-		payload              []byte
-		wantErr              bool
-		gzipFits, gzipTried  bool
-		wrapFits             bool
-		msg                  []string // substrings of the message
+		name, target        string
+		format              profiles.Format
+		payload             []byte
+		wantErr             bool
+		gzipFits, gzipTried bool
+		wrapFits            bool
+		msg                 []string // substrings of the message
 	}{
 		{name: "aws at the limit", target: "aws", format: "cloud-config", payload: text(16384)},
 		{name: "aws one over, gzip fits", target: "aws", format: "cloud-config", payload: text(16385),
@@ -86,7 +89,7 @@ func TestCheck(t *testing.T) {
 			msg: []string{`node "n1"`, "16385 bytes", "aws's limit of 16384 bytes", "with --encode gzip it is", "fileb://"}},
 		{name: "aws incompressible", target: "aws", format: "coreos-cloudconfig", payload: noise(20000),
 			wantErr: true, gzipTried: true, msg: []string{"even with --encode gzip"}},
-		{name: "aws already gzip", target: "aws", format: "cloud-config", payload: encode.GzipBytes(noise(20000)),
+		{name: "aws already gzip", target: "aws", format: "cloud-config", payload: gz.Compress(noise(20000)),
 			wantErr: true},
 		{name: "aws ignition wraps", target: "aws", format: "ignition", wantErr: true, wrapFits: true,
 			payload: append(append([]byte(`{"ignition":{"version":"3.4.0"},"storage":{"files":[{"path":"/x","contents":{"source":"data:,`),
@@ -140,7 +143,7 @@ func TestCheck(t *testing.T) {
 // The whole message for the commonest case, as a user reads it.
 func TestCheckMessage(t *testing.T) {
 	payload := text(20000)
-	gz := len(encode.GzipBytes(payload))
+	gz := len(gz.Compress(payload))
 	err := Check(mustLookup(t, "aws"), "docker-01", "cloud-config", payload)
 	want := `node "docker-01": cloud-config user-data is 20000 bytes, over aws's limit of 16384 bytes ` +
 		`(https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-add-user-data.html); ` +
@@ -152,14 +155,14 @@ func TestCheckMessage(t *testing.T) {
 
 func TestEncodingAdvice(t *testing.T) {
 	tests := []struct {
-		target, format string
-		enc            encode.Encoding
-		want           string // "" or a substring
+		target string
+		format profiles.Format
+		enc    encode.Encoding
+		want   string // "" or a substring
 	}{
 		{"aws", "cloud-config", encode.None, ""},
 		{"aws", "cloud-config", encode.Gzip, ""},
 		{"aws", "cloud-config", encode.Base64, "base64-encodes user-data itself"},
-		{"aws", "ignition", encode.Gzip, "Ignition does not inflate"},
 		{"digitalocean", "cloud-config", encode.Gzip, "does not carry gzip"},
 		{"vagrant", "cloud-config", encode.GzipBase64, "does not carry gzip"},
 		{"gce", "cloud-config", encode.GzipBase64, ""},
@@ -172,13 +175,5 @@ func TestEncodingAdvice(t *testing.T) {
 		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
 			t.Errorf("EncodingAdvice(%s, %s, %s) = %q, want %q", tt.target, tt.format, tt.enc, got, tt.want)
 		}
-	}
-}
-
-func TestCommandFor(t *testing.T) {
-	got := mustLookup(t, "openstack").CommandFor("etcd-01", "out/etcd-01/user-data")
-	want := "openstack server create --image IMAGE --flavor FLAVOR --user-data out/etcd-01/user-data etcd-01"
-	if got != want {
-		t.Errorf("CommandFor = %q, want %q", got, want)
 	}
 }

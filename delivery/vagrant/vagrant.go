@@ -23,6 +23,8 @@ import (
 	"net/netip"
 	"regexp"
 	"strings"
+
+	"github.com/swarmboot/swarmboot/profiles"
 )
 
 // Machine is one VM.
@@ -36,8 +38,8 @@ type Machine struct {
 	// Box, e.g. "ubuntu/jammy64"; BoxURL for boxes not in Vagrant's
 	// catalogue (Flatcar's). See DefaultBox.
 	Box, BoxURL string
-	// Format of the user-data file: "cloud-config" or "coreos-cloudconfig".
-	Format string
+	// Format of the user-data file: cloud-config or coreos-cloudconfig.
+	Format profiles.Format
 	// UserDataPath, relative to the Vagrantfile's directory (or absolute).
 	UserDataPath string
 	Memory       int // MiB; 1024 if 0
@@ -68,6 +70,18 @@ func DefaultBox(profile string) (Box, bool) {
 		"coreos": {Name: "coreos-stable"},
 	}[profile]
 	return b, ok
+}
+
+// FormatFor is the config a profile's Vagrant box reads: cloud-config
+// through cloud_init, else coreos-cloudconfig through the CoreOS OEM path.
+func FormatFor(p *profiles.Profile) (profiles.Format, error) {
+	for _, f := range []profiles.Format{profiles.CloudConfig, profiles.CoreOSCloudConfig} {
+		if p.Supports(f) {
+			return f, nil
+		}
+	}
+	return "", fmt.Errorf("profile %s reads only %s, which Vagrant's VirtualBox provider cannot deliver; use ubuntu, debian, flatcar or coreos for Vagrant",
+		p.Name, profiles.JoinFormats(p.Formats))
 }
 
 // CoreOSUserDataDir is where the CoreOS Vagrant OEM looks for user-data.
@@ -117,10 +131,10 @@ func Vagrantfile(machines []Machine) ([]byte, error) {
 			return nil, fmt.Errorf("vagrant: machine %q: netmask %q is neither dotted nor a prefix length", m.Name, m.Netmask)
 		}
 		switch m.Format {
-		case "cloud-config":
+		case profiles.CloudConfig:
 			cloudInit = append(cloudInit, m.Name)
-		case "coreos-cloudconfig":
-		case "ignition", "butane":
+		case profiles.CoreOSCloudConfig:
+		case profiles.Ignition, profiles.Butane:
 			return nil, fmt.Errorf("vagrant: machine %q: %s user-data has no Vagrant delivery (VirtualBox passes Ignition at most 1 KB); use a coreos-cloudconfig profile for Vagrant", m.Name, m.Format)
 		default:
 			return nil, fmt.Errorf("vagrant: machine %q: unknown format %q (want cloud-config or coreos-cloudconfig)", m.Name, m.Format)
@@ -163,7 +177,7 @@ func writeMachine(b *strings.Builder, m Machine) {
 	if cpus == 0 {
 		cpus = 1
 	}
-	coreos := m.Format == "coreos-cloudconfig"
+	coreos := m.Format == profiles.CoreOSCloudConfig
 	p := func(format string, args ...any) { fmt.Fprintf(b, format+"\n", args...) }
 	p("  config.vm.define %s do |node|", q(m.Name))
 	p("    node.vm.box = %s", q(m.Box))

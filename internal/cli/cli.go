@@ -1,6 +1,7 @@
 // Package cli is swarmboot's command line: flag parsing, the commands, and
 // exit codes. Commands only wire the pipeline
-// cluster.Load -> render.Plans -> render.Artifacts -> output.
+// cluster.Load -> delivery.Build (render.Render, delivery.Apply) -> output.WriteTree
+// and print what happened.
 package cli
 
 import (
@@ -10,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/swarmboot/swarmboot/delivery"
 )
 
 // Exit codes.
@@ -111,10 +114,11 @@ func run(c command, e env, args []string) int {
 	}
 	err := action(e, fs.Args())
 	var ue usageError
+	var oe *delivery.OptionError
 	switch {
 	case err == nil:
 		return ExitOK
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.As(err, &oe):
 		fmt.Fprintf(e.stderr, "swarmboot %s: %v\nRun 'swarmboot %s --help'.\n", c.name, err, c.name)
 		return ExitUsage
 	case errors.Is(err, errReported):

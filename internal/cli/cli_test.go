@@ -204,24 +204,6 @@ func TestExamples(t *testing.T) {
 }
 
 // The README's compatibility table is the command's own output.
-func TestREADMEProfilesTable(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	const prompt = "$ swarmboot profiles\n"
-	i := strings.Index(string(readme), prompt)
-	if i < 0 {
-		t.Fatal("README has no `$ swarmboot profiles` example")
-	}
-	block := string(readme[i+len(prompt):])
-	block = block[:strings.Index(block, "```")]
-	code, out, _ := runCLI(t, "", "profiles")
-	if code != ExitOK || out != block {
-		t.Errorf("README's `swarmboot profiles` differs from the command's output; paste this:\n%s", out)
-	}
-}
-
 // validate runs render's checks too: a snippet conflict fails it.
 func TestValidateMergesSnippets(t *testing.T) {
 	dir := t.TempDir()

@@ -11,10 +11,10 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/swarmboot/swarmboot/cluster"
+	"github.com/swarmboot/swarmboot/delivery"
 	"github.com/swarmboot/swarmboot/examples"
 	"github.com/swarmboot/swarmboot/output"
 	"github.com/swarmboot/swarmboot/profiles"
-	"github.com/swarmboot/swarmboot/render"
 )
 
 func initCommand() command {
@@ -76,7 +76,7 @@ func validateCommand() command {
 				// The same checks as render: snippets are merged and every
 				// config built (nothing written), so a description that
 				// validates also renders.
-				if _, err := render.Tree(c, nil); err != nil {
+				if _, err := delivery.Build(c, nil, delivery.Options{}); err != nil {
 					return err
 				}
 				fmt.Fprintf(e.stderr, "%s: valid: cluster %s, %s (%d etcd, %d docker)\n",

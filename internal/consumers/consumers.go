@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -141,7 +142,7 @@ func SystemdUnit(name, text string) error {
 	}
 	hasExec := false
 	for _, o := range opts {
-		if !contains(sections, o.Section) {
+		if !slices.Contains(sections, o.Section) {
 			return fmt.Errorf("%s: section [%s] does not belong in a %s file", name, o.Section, filepath.Ext(name))
 		}
 		if o.Name == "ExecStart" && o.Value != "" {
@@ -152,15 +153,6 @@ func SystemdUnit(name, text string) error {
 		return fmt.Errorf("%s: a service without ExecStart", name)
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // IgnitionAny parses an Ignition config of any spec 3.x version with

@@ -1,3 +1,6 @@
+// Package nocloud writes the documents cloud-init's NoCloud datasource
+// reads beside a cloud-config: meta-data (instance-id, hostname) and a
+// network config (version 2).
 package nocloud
 
 import (
@@ -6,6 +9,12 @@ import (
 	"encoding/hex"
 
 	"gopkg.in/yaml.v3"
+)
+
+// File names cloud-init reads beside user-data.
+const (
+	MetaDataFile      = "meta-data"
+	NetworkConfigFile = "network-config"
 )
 
 // MetaData returns a NoCloud meta-data document with instance-id and

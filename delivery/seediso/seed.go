@@ -1,22 +1,21 @@
-// Package nocloud writes cloud-init NoCloud seed images: an ISO 9660
+// Package seediso writes cloud-init NoCloud seed images: an ISO 9660
 // volume labelled "cidata" holding user-data, meta-data and, optionally,
 // network-config, built in pure Go (github.com/kdomanski/iso9660).
 //
 // Images are deterministic: the library stamps the volume descriptor with
-// the current time, so Write overwrites those three dates with "not
+// the current time, so Image overwrites those three dates with "not
 // specified" (ECMA-119 8.4.26.1: all digits zero). File records carry the
 // library's zero date, which Linux shows as 2049-01-01; nothing reads it.
 //
 // The image has no Rock Ridge or Joliet names: files are recorded as
 // "user-data;1" etc. and Linux (isofs, map=normal) shows them as user-data,
 // which is what cloud-init's NoCloud datasource opens.
-package nocloud
+package seediso
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/kdomanski/iso9660"
 	"gopkg.in/yaml.v3"
@@ -35,7 +34,7 @@ const (
 // Seed is the content of one node's seed image.
 type Seed struct {
 	UserData      []byte // required
-	MetaData      []byte // required; must hold instance-id (see MetaData)
+	MetaData      []byte // required; must hold instance-id (render/nocloud.MetaData)
 	NetworkConfig []byte // optional; network config v1 or v2
 }
 
@@ -78,16 +77,6 @@ func Image(s Seed) ([]byte, error) {
 		return nil, err
 	}
 	return img, nil
-}
-
-// Write writes the seed image to w.
-func Write(w io.Writer, s Seed) error {
-	img, err := Image(s)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(img)
-	return err
 }
 
 // clearDates replaces the volume dates the library set from the clock.

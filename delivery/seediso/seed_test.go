@@ -1,4 +1,4 @@
-package nocloud
+package seediso
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/kdomanski/iso9660"
 
-	"github.com/swarmboot/swarmboot/delivery/encode"
+	"github.com/swarmboot/swarmboot/internal/gz"
 	"github.com/swarmboot/swarmboot/internal/testutil"
 )
 
@@ -26,7 +26,7 @@ var (
 func sampleSeed() Seed {
 	return Seed{
 		UserData:      userData,
-		MetaData:      MetaData(InstanceID("demo", "etcd-01", userData, netCfg), "etcd-01"),
+		MetaData:      []byte("instance-id: demo-etcd-01-0123456789ab\nlocal-hostname: etcd-01\n"),
 		NetworkConfig: netCfg,
 	}
 }
@@ -67,16 +67,16 @@ func readBack(t *testing.T, img []byte) (string, map[string][]byte) {
 }
 
 func TestImageReadBack(t *testing.T) {
-	gz := encode.GzipBytes(bytes.Repeat(userData, 500))
+	gz := gz.Compress(bytes.Repeat(userData, 500))
 	big := bytes.Repeat([]byte("x"), 3*2048+17) // spans sectors, not aligned
 	tests := []struct {
 		name string
 		seed Seed
 	}{
 		{"with network-config", sampleSeed()},
-		{"without network-config", Seed{UserData: userData, MetaData: MetaData("i-1", "etcd-01")}},
-		{"gzip user-data", Seed{UserData: gz, MetaData: MetaData("i-2", "h")}},
-		{"multi-sector user-data", Seed{UserData: big, MetaData: MetaData("i-3", "h")}},
+		{"without network-config", Seed{UserData: userData, MetaData: []byte("instance-id: i-1\nlocal-hostname: etcd-01\n")}},
+		{"gzip user-data", Seed{UserData: gz, MetaData: []byte("instance-id: i-2\nlocal-hostname: h\n")}},
+		{"multi-sector user-data", Seed{UserData: big, MetaData: []byte("instance-id: i-3\nlocal-hostname: h\n")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -125,24 +125,13 @@ func TestImageDeterministic(t *testing.T) {
 	}
 }
 
-func TestWrite(t *testing.T) {
-	var buf bytes.Buffer
-	if err := Write(&buf, sampleSeed()); err != nil {
-		t.Fatal(err)
-	}
-	img, _ := Image(sampleSeed())
-	if !bytes.Equal(buf.Bytes(), img) {
-		t.Error("Write and Image disagree")
-	}
-}
-
 func TestImageRejects(t *testing.T) {
 	tests := []struct {
 		name string
 		seed Seed
 		want string
 	}{
-		{"no user-data", Seed{MetaData: MetaData("i", "h")}, "user-data is empty"},
+		{"no user-data", Seed{MetaData: []byte("instance-id: i\nlocal-hostname: h\n")}, "user-data is empty"},
 		{"no instance-id", Seed{UserData: userData, MetaData: []byte("local-hostname: h\n")}, "no instance-id"},
 		{"meta-data not YAML", Seed{UserData: userData, MetaData: []byte("a: [\n")}, "not YAML"},
 	}

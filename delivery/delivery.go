@@ -1,0 +1,262 @@
+// Package delivery is the stage after render: it takes each node's typed
+// outputs and makes the files an operator hands to machines. It owns
+// encoding and its rules (what may be encoded, the Ignition gzip wrapper,
+// refusing encodings a consumer cannot read), providers' size limits, and
+// the packagings: a folder per node, NoCloud seed images, a matchbox data
+// directory, a Vagrant environment.
+//
+//	cluster.Load -> render.Render -> delivery.Apply -> output.WriteTree
+//
+// Build runs render and Apply together; the CLI, the golden tests and the
+// boot test all go through it.
+package delivery
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"strings"
+
+	"github.com/swarmboot/swarmboot/cluster"
+	"github.com/swarmboot/swarmboot/delivery/encode"
+	"github.com/swarmboot/swarmboot/delivery/matchbox"
+	"github.com/swarmboot/swarmboot/delivery/target"
+	"github.com/swarmboot/swarmboot/profiles"
+	"github.com/swarmboot/swarmboot/render"
+)
+
+// Options are the delivery choices.
+type Options struct {
+	Packaging Packaging
+	// Format forces one config format on every node (Folders only); ""
+	// takes each profile's defaults. EveryFormat takes every format each
+	// profile reads (the golden cases).
+	Format      profiles.Format
+	EveryFormat bool
+	// Primary keeps only each node's primary config and its seed: what
+	// `render --node` prints for a cloud CLI.
+	Primary  bool
+	Encoding encode.Encoding // "" is none
+	Target   *target.Target  // nil: no size check
+	Matchbox matchbox.Options
+	Vagrant  VagrantOptions
+}
+
+// Result is what delivery made.
+type Result struct {
+	// Files maps slash-separated paths under the output directory to
+	// their bytes; nothing else holds these slices.
+	Files map[string][]byte
+	// Mode is the permission of every file (0: the writer's default,
+	// 0600, for user-data that can hold keys).
+	Mode fs.FileMode
+	// Primary maps each node to the file its provider takes.
+	Primary map[string]string
+	// Warnings are encodings that would not reach a node readable.
+	Warnings []string
+	Nodes    int
+}
+
+// Build renders the nodes keep selects (nil: all) and delivers them: the
+// one path from a loaded description to files.
+func Build(c *cluster.Cluster, keep func(*cluster.Node) bool, o Options) (*Result, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	pk := o.Packaging.info()
+	if err := o.checkFormats(c, keep); err != nil {
+		return nil, err
+	}
+	outs, err := render.Render(c, render.Options{Formats: o.formats, Keep: keep, NoStaticNetwork: pk.ownsNetwork})
+	if err != nil {
+		return nil, err
+	}
+	return Apply(c, outs, o)
+}
+
+// Apply encodes and size-checks every node's configs, then packages
+// them. It reads outs and builds new bytes; outs are left as they came.
+// Every node over a provider's limit is named before it fails.
+func Apply(c *cluster.Cluster, outs []render.Output, o Options) (*Result, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	pk := o.Packaging.info()
+	res := &Result{Files: map[string][]byte{}, Primary: map[string]string{}, Mode: pk.mode, Nodes: len(outs)}
+	res.Warnings = o.advice(outs)
+	shipped := make([]node, len(outs))
+	var tooLarge []string
+	for i := range outs {
+		out := &outs[i]
+		n := node{Output: out, files: map[render.Kind][]byte{}}
+		for _, a := range out.Artifacts {
+			if a.Kind != render.Config {
+				n.put(a, bytes.Clone(a.Data)) // the result is the caller's to change
+				continue
+			}
+			payload, data, err := o.encode(a.Format, a.Data)
+			if err != nil {
+				return nil, fmt.Errorf("node %s: %w", out.Node.Name, err)
+			}
+			if o.Target != nil && !a.Format.Source() {
+				if err := target.Check(*o.Target, out.Node.Name, a.Format, payload); err != nil {
+					tooLarge = append(tooLarge, err.Error())
+				}
+			}
+			n.put(a, data)
+		}
+		shipped[i] = n
+	}
+	if len(tooLarge) > 0 {
+		return nil, fmt.Errorf("user-data too large for %s:\n  %s", o.Target.Name, strings.Join(tooLarge, "\n  "))
+	}
+	if err := pk.pack(c, shipped, o, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// node is one node's delivered artifacts.
+type node struct {
+	*render.Output
+	artifacts []delivered
+	files     map[render.Kind][]byte // the first config and its companions
+}
+
+// delivered is an artifact with the bytes delivery made of it.
+type delivered struct {
+	render.Artifact
+	data []byte
+}
+
+func (n *node) put(a render.Artifact, data []byte) {
+	n.artifacts = append(n.artifacts, delivered{a, data})
+	if _, ok := n.files[a.Kind]; !ok {
+		n.files[a.Kind] = data
+	}
+}
+
+// formats picks the configs render makes for a profile.
+func (o Options) formats(p *profiles.Profile) ([]profiles.Format, error) {
+	var fs []profiles.Format
+	switch {
+	case o.Packaging.info().format != nil:
+		f, err := o.Packaging.info().format(p)
+		if err != nil {
+			return nil, err
+		}
+		fs = []profiles.Format{f}
+	case o.Format != "":
+		if !p.Supports(o.Format) {
+			return nil, fmt.Errorf("profile %s does not read %s; it reads %s", p.Name, o.Format, profiles.JoinFormats(p.Formats))
+		}
+		fs = []profiles.Format{o.Format}
+	case o.EveryFormat:
+		fs = p.Formats
+	default:
+		fs = p.Defaults
+	}
+	if o.Primary {
+		fs = fs[:1]
+	}
+	return fs, nil
+}
+
+// checkFormats names every selected node whose profile cannot take the
+// forced format or packaging, in one error, before anything is rendered.
+func (o Options) checkFormats(c *cluster.Cluster, keep func(*cluster.Node) bool) error {
+	var bad []string
+	var why error
+	for i := range c.Nodes {
+		n := &c.Nodes[i]
+		if keep != nil && !keep(n) || n.System == nil {
+			continue
+		}
+		if _, err := o.formats(n.System); err != nil {
+			bad = append(bad, fmt.Sprintf("%s (%s: %s)", n.Name, n.System.Name, profiles.JoinFormats(n.System.Formats)))
+			why = err
+		}
+	}
+	switch {
+	case len(bad) == 0:
+		return nil
+	case o.Packaging == Vagrant:
+		return optionErrorf("Vagrant cannot boot %s: %v", strings.Join(bad, ", "), why)
+	}
+	name := string(o.Format)
+	if o.Packaging != Folders {
+		name = string(o.Packaging)
+	}
+	return optionErrorf("format %s does not apply to %s; leave --format out to use each profile's own, or give it only the nodes it fits with --nodes (e.g. --nodes profile=flatcar)",
+		name, strings.Join(bad, ", "))
+}
+
+// encode returns the bytes the provider receives (payload, for the limit
+// check) and the bytes written (after any base64). Ignition does not
+// inflate gzip user-data, so for it gzip means a wrapper config carrying
+// the real one gzipped in a data URL, which Ignition reads.
+func (o Options) encode(f profiles.Format, data []byte) (payload, written []byte, err error) {
+	if f.Source() {
+		data = bytes.Clone(data) // Butane is source text for people, never shipped
+		return data, data, nil
+	}
+	enc, wrap := o.encodingFor(f)
+	if wrap {
+		if data, err = encode.WrapIgnitionGzip(data); err != nil {
+			return nil, nil, err
+		}
+	}
+	// The node receives the compressed bytes; base64 is only transport.
+	compression := encode.None
+	if enc.Compressed() {
+		compression = encode.Gzip
+	}
+	if payload, err = encode.Encode(data, compression); err != nil || !enc.Base64Text() {
+		return payload, payload, err
+	}
+	written, err = encode.Encode(payload, encode.Base64)
+	return payload, written, err
+}
+
+// encodingFor returns the encoding applied to format f's bytes, and
+// whether an Ignition config is first wrapped: the wrapper carries the
+// gzip, so only the base64 part (if any) is left to apply.
+func (o Options) encodingFor(f profiles.Format) (enc encode.Encoding, wrap bool) {
+	enc = o.Encoding
+	if enc == "" {
+		enc = encode.None
+	}
+	if f != profiles.Ignition || !enc.Compressed() {
+		return enc, false
+	}
+	if enc.Base64Text() {
+		return encode.Base64, true
+	}
+	return encode.None, true
+}
+
+// advice warns, once each, about encodings that would not reach a node
+// readable through the target's CLI.
+func (o Options) advice(outs []render.Output) []string {
+	if o.Target == nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, n := range outs {
+		for _, a := range n.Artifacts {
+			if a.Kind != render.Config || a.Format.Source() {
+				continue
+			}
+			enc, wrapped := o.encodingFor(a.Format)
+			if wrapped {
+				continue // Ignition reads its wrapper
+			}
+			if w := target.EncodingAdvice(*o.Target, a.Format, enc); w != "" && !seen[w] {
+				seen[w] = true
+				out = append(out, w)
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,305 @@
+package delivery
+
+import (
+	"fmt"
+	"io/fs"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/swarmboot/swarmboot/cluster"
+	"github.com/swarmboot/swarmboot/delivery/encode"
+	"github.com/swarmboot/swarmboot/delivery/matchbox"
+	"github.com/swarmboot/swarmboot/delivery/seediso"
+	"github.com/swarmboot/swarmboot/delivery/vagrant"
+	"github.com/swarmboot/swarmboot/profiles"
+	"github.com/swarmboot/swarmboot/render"
+)
+
+// Packaging names one way to ship configs.
+type Packaging string
+
+// The packagings. Adding one means one entry in packagings below.
+const (
+	Folders    Packaging = ""            // DIR/<node>/ with each config and its companions
+	NoCloudISO Packaging = "nocloud-iso" // cloud-config in a NoCloud seed image per node
+	Matchbox   Packaging = "matchbox"    // Ignition in a matchbox data directory
+	Vagrant    Packaging = "vagrant"     // a Vagrantfile and each node's user-data
+)
+
+// packaging is what delivery knows about one packaging.
+type packaging struct {
+	name Packaging
+	// help is the --format help line; "" when --format does not offer it
+	// (Vagrant has its own command).
+	help string
+	// format is the config the packaging carries for a profile; nil
+	// leaves the choice to Options.Format or the profile's defaults.
+	format func(*profiles.Profile) (profiles.Format, error)
+	// encodings refuses encodings its consumer cannot read.
+	encodings func(encode.Encoding) error
+	// ownsNetwork: the packaging addresses the nodes itself.
+	ownsNetwork bool
+	mode        fs.FileMode // 0: the writer's default (0600)
+	pack        func(*cluster.Cluster, []node, Options, *Result) error
+}
+
+var packagings = []packaging{
+	{name: Folders, pack: packFolders, encodings: anyEncoding},
+	{
+		name:   NoCloudISO,
+		help:   "cloud-config packed into DIR/<node>/seed.iso (label cidata)",
+		format: only(profiles.CloudConfig),
+		encodings: func(e encode.Encoding) error {
+			if e.Base64Text() {
+				return optionErrorf("--encode %s: a seed image holds user-data as a file, which cloud-init does not base64-decode; use --encode gzip or none", e)
+			}
+			return nil
+		},
+		pack: packNoCloudISO,
+	},
+	{
+		name: Matchbox,
+		help: "a matchbox data directory: profiles/, groups/ (by each node's mac),\n" +
+			"ignition/; needs --matchbox-url and an OS version",
+		format:    only(profiles.Ignition),
+		encodings: noEncoding("matchbox serves the Ignition configs as they are"),
+		// The matchbox service, not the user who renders, reads the
+		// directory, and it serves those configs over plain HTTP to any
+		// machine that asks, so file modes protect nothing there.
+		mode: 0o644,
+		pack: packMatchbox,
+	},
+	{
+		name:        Vagrant,
+		format:      vagrant.FormatFor,
+		encodings:   noEncoding("Vagrant hands user-data to cloud_init as a text part"),
+		ownsNetwork: true,
+		pack:        packVagrant,
+	},
+}
+
+func (p Packaging) info() packaging {
+	for _, pk := range packagings {
+		if pk.name == p {
+			return pk
+		}
+	}
+	return packaging{name: p}
+}
+
+// String is the --format spelling; "folders" for the default.
+func (p Packaging) String() string {
+	if p == Folders {
+		return "folders"
+	}
+	return string(p)
+}
+
+// ParseFormat reads --format: a config format (packed in folders) or a
+// packaging that --format offers.
+func ParseFormat(s string) (profiles.Format, Packaging, error) {
+	if s == "" {
+		return "", Folders, nil
+	}
+	if f, ok := profiles.ParseFormat(s); ok {
+		return f, Folders, nil
+	}
+	var names []string
+	for _, pk := range packagings {
+		if pk.help == "" {
+			continue
+		}
+		if string(pk.name) == s {
+			return "", pk.name, nil
+		}
+		names = append(names, string(pk.name))
+	}
+	return "", "", optionErrorf("unknown format %q; formats are %s, %s", s, profiles.JoinFormats(profiles.AllFormats()), strings.Join(names, ", "))
+}
+
+// FormatHelp describes the packagings --format offers, one per line.
+func FormatHelp() string {
+	var b strings.Builder
+	for _, pk := range packagings {
+		if pk.help != "" {
+			fmt.Fprintf(&b, "  %-13s %s\n", pk.name, strings.ReplaceAll(pk.help, "\n", "\n"+strings.Repeat(" ", 16)))
+		}
+	}
+	return b.String()
+}
+
+// Validate checks the options together, before anything is rendered.
+func (o Options) Validate() error {
+	pk := o.Packaging.info()
+	if pk.pack == nil {
+		return optionErrorf("unknown packaging %q", o.Packaging)
+	}
+	if o.Format != "" && o.Packaging != Folders {
+		return optionErrorf("%s chooses the format itself; leave the format out", o.Packaging)
+	}
+	if o.Primary && o.Packaging != Folders && o.Packaging != NoCloudISO {
+		return optionErrorf("%s writes a directory: use -o DIR", o.Packaging)
+	}
+	enc := o.Encoding
+	if enc != "" && enc != encode.None {
+		if o.Format.Source() {
+			return optionErrorf("--encode %s: Butane is source text for people, never shipped as it is; encode the ignition format", enc)
+		}
+		if err := pk.encodings(enc); err != nil {
+			return err
+		}
+	}
+	if o.Packaging == Vagrant {
+		return o.Vagrant.validate()
+	}
+	return nil
+}
+
+func anyEncoding(encode.Encoding) error { return nil }
+
+func noEncoding(why string) func(encode.Encoding) error {
+	return func(e encode.Encoding) error {
+		return optionErrorf("--encode %s: %s; leave --encode out", e, why)
+	}
+}
+
+// only is a packaging's format rule: it carries format f alone.
+func only(f profiles.Format) func(*profiles.Profile) (profiles.Format, error) {
+	return func(p *profiles.Profile) (profiles.Format, error) {
+		if !p.Supports(f) {
+			return "", fmt.Errorf("profile %s does not read %s", p.Name, f)
+		}
+		return f, nil
+	}
+}
+
+// packFolders writes DIR/<node>/<file> for every artifact.
+func packFolders(_ *cluster.Cluster, nodes []node, _ Options, res *Result) error {
+	for _, n := range nodes {
+		for i, a := range n.artifacts {
+			path := n.Node.Name + "/" + a.Name
+			res.Files[path] = a.data
+			if i == 0 {
+				res.Primary[n.Node.Name] = path
+			}
+		}
+	}
+	return nil
+}
+
+// packNoCloudISO replaces each node's user-data, meta-data and
+// network-config with one seed image holding them.
+func packNoCloudISO(_ *cluster.Cluster, nodes []node, _ Options, res *Result) error {
+	for _, n := range nodes {
+		img, err := seediso.Image(seediso.Seed{
+			UserData:      n.files[render.Config],
+			MetaData:      n.files[render.MetaData],
+			NetworkConfig: n.files[render.NetworkConfig],
+		})
+		if err != nil {
+			return fmt.Errorf("node %s: %w", n.Node.Name, err)
+		}
+		path := n.Node.Name + "/seed.iso"
+		res.Files[path] = img
+		res.Primary[n.Node.Name] = path
+	}
+	return nil
+}
+
+// packMatchbox lays the Ignition configs out as a matchbox data directory
+// (profiles/, groups/, ignition/); every node must have a MAC to be
+// selected by.
+func packMatchbox(c *cluster.Cluster, nodes []node, o Options, res *Result) error {
+	var machines []matchbox.Machine
+	var noMAC []string
+	for _, n := range nodes {
+		if n.Node.MAC == "" {
+			noMAC = append(noMAC, n.Node.Name)
+			continue
+		}
+		machines = append(machines, matchbox.Machine{
+			Name: n.Node.Name, MAC: n.Node.MAC, OS: n.Profile.Ignition.Variant,
+			Ignition: n.files[render.Config],
+		})
+	}
+	if len(noMAC) > 0 {
+		return fmt.Errorf("matchbox selects machines by MAC; add `mac:` to %s in %s", strings.Join(noMAC, ", "), c.File)
+	}
+	files, err := matchbox.Build(machines, o.Matchbox)
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		res.Files[f.Path] = f.Data
+	}
+	for _, m := range machines {
+		res.Primary[m.Name] = "ignition/" + m.Name + ".ign"
+	}
+	return nil
+}
+
+// VagrantOptions size the VMs and pick their boxes.
+type VagrantOptions struct {
+	Boxes  map[string]string // profile name -> box, over vagrant.DefaultBox
+	Memory int               // MiB per VM; 0: Vagrant's default in the Vagrantfile (1024)
+	CPUs   int               // 0: 1
+}
+
+func (v VagrantOptions) validate() error {
+	if v.Memory != 0 && (v.Memory < vagrant.MinMemory || v.Memory > vagrant.MaxMemory) {
+		return optionErrorf("--memory %d: give %d-%d MiB", v.Memory, vagrant.MinMemory, vagrant.MaxMemory)
+	}
+	if v.CPUs != 0 && (v.CPUs < vagrant.MinCPUs || v.CPUs > vagrant.MaxCPUs) {
+		return optionErrorf("--cpus %d: give %d-%d", v.CPUs, vagrant.MinCPUs, vagrant.MaxCPUs)
+	}
+	for p := range v.Boxes {
+		if _, ok := profiles.Lookup(p); !ok {
+			return optionErrorf("--box %s=...: unknown profile %q; profiles are %s", p, p, strings.Join(profiles.Names(), ", "))
+		}
+	}
+	return nil
+}
+
+// packVagrant writes DIR/<node>/user-data and a Vagrantfile with one VM
+// per node on the description's addresses.
+func packVagrant(c *cluster.Cluster, nodes []node, o Options, res *Result) error {
+	machines := make([]vagrant.Machine, 0, len(nodes))
+	for _, n := range nodes {
+		name := n.Profile.Name
+		box, _ := vagrant.DefaultBox(name)
+		if b, ok := o.Vagrant.Boxes[name]; ok {
+			box = vagrant.Box{Name: b}
+		}
+		if box.Name == "" {
+			return fmt.Errorf("node %s: no default Vagrant box for profile %s; pass --box %s=BOX", n.Node.Name, name, name)
+		}
+		config := n.artifacts[0]
+		path := n.Node.Name + "/" + config.Name
+		res.Files[path] = config.data
+		res.Primary[n.Node.Name] = path
+		machines = append(machines, vagrant.Machine{
+			Name: n.Node.Name, IP: n.Node.IP.String(), Netmask: netmask(c.Network, n.Node.IP), Box: box.Name, BoxURL: box.URL,
+			Format: config.Format, UserDataPath: path, Memory: o.Vagrant.Memory, CPUs: o.Vagrant.CPUs,
+		})
+	}
+	vf, err := vagrant.Vagrantfile(machines)
+	if err != nil {
+		return err
+	}
+	res.Files["Vagrantfile"] = vf
+	return nil
+}
+
+// netmask is the private network's mask in Vagrant's terms: dotted for
+// IPv4, the prefix length for IPv6; "" without a static network.
+func netmask(nw *cluster.Network, ip netip.Addr) string {
+	if nw == nil {
+		return ""
+	}
+	if ip.Is6() {
+		return strconv.Itoa(nw.Prefix)
+	}
+	return net.IP(net.CIDRMask(nw.Prefix, 32)).String()
+}
