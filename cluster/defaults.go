@@ -1,8 +1,10 @@
 package cluster
 
-import "github.com/swarmboot/swarmboot/profiles"
+import (
+	"fmt"
 
-import "fmt"
+	"github.com/swarmboot/swarmboot/profiles"
+)
 
 // given reports whether the description wrote a value at path.
 func (c *Cluster) given(path string) bool {
@@ -36,8 +38,15 @@ func (c *Cluster) applyDefaults() {
 	}
 	e.ClientPort = orDefault(e.ClientPort, "$.etcd.client_port", c, DefaultClientPort)
 	e.PeerPort = orDefault(e.PeerPort, "$.etcd.peer_port", c, DefaultPeerPort)
+	// TLS unless the description turns it off, as the seed's plain form does.
+	e.TLS = e.TLS || !c.given("$.etcd.tls")
 	k := &c.Docker
-	k.Port = orDefault(k.Port, "$.docker.port", c, DefaultDockerPort)
+	k.TLS = k.TLS || !c.given("$.docker.tls")
+	port := DefaultDockerPort
+	if k.TLS {
+		port = DefaultDockerTLSPort
+	}
+	k.Port = orDefault(k.Port, "$.docker.port", c, port)
 	if k.Bind == "" {
 		k.Bind = BindNode
 	}
@@ -52,6 +61,16 @@ func (c *Cluster) applyDefaults() {
 		s.Path = DefaultSwarmPath
 	}
 	s.Manager.Port = orDefault(s.Manager.Port, "$.swarm.manager.port", c, DefaultManagerPort)
+	t := &c.TLS
+	if t.Dir == "" {
+		t.Dir = DefaultPKIDir
+	}
+	if t.Validity == 0 {
+		t.Validity = DefaultCertValidity
+	}
+	if t.RenewBefore == 0 {
+		t.RenewBefore = DefaultRenewBefore
+	}
 	for i := range c.Nodes {
 		if c.Nodes[i].Profile == "" {
 			c.Nodes[i].Profile = c.Profile

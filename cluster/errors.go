@@ -34,4 +34,5 @@ var (
 	WarnInsecureBind = errors.New("engine reachable on every address without TLS")
 	WarnGateway      = errors.New("gateway outside the node's subnet")
 	WarnManyEtcd     = errors.New("more etcd members than etcd advises")
+	WarnPlain        = errors.New("plain, unauthenticated API")
 )

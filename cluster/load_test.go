@@ -211,7 +211,9 @@ func TestWarnings(t *testing.T) {
 	}{
 		{"even members", ", roles: [etcd, docker]}\n  - {name: c", ", roles: [docker]}\n  - {name: c", WarnEvenEtcd},
 		{"no manager", "roles: [etcd, docker, manager]", "roles: [etcd, docker]", WarnNoManager},
-		{"bind all", "docker: {port: 2375}", "docker: {bind: 0.0.0.0}", WarnInsecureBind},
+		{"bind all", "docker: {port: 2375}", "docker: {port: 2375, tls: false, bind: 0.0.0.0}", WarnInsecureBind},
+		{"plain docker", "docker: {port: 2375}", "docker: {port: 2375, tls: false}", WarnPlain},
+		{"plain etcd", "etcd: {discovery: static}", "etcd: {discovery: static, tls: false}", WarnPlain},
 		{"gateway elsewhere", "gateway: 10.0.0.254", "gateway: 10.9.0.1", WarnGateway},
 		{"nine etcd members", "  - {name: c, ip: 10.0.0.3, roles: [etcd, docker]}\n", "  - {name: c, ip: 10.0.0.3, roles: [etcd, docker]}\n" +
 			"  - {name: d, ip: 10.0.0.4, roles: [etcd]}\n  - {name: e, ip: 10.0.0.5, roles: [etcd]}\n  - {name: f, ip: 10.0.0.6, roles: [etcd]}\n" +

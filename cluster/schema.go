@@ -4,6 +4,8 @@ import (
 	"bytes"
 	_ "embed"
 	"encoding/json"
+	"strings"
+	"time"
 )
 
 // Schema is the description's JSON Schema, for editors (yaml-language-server
@@ -82,9 +84,25 @@ func settingSchema(s setting, defs *obj) obj {
 		o = append(o, kv{"uniqueItems", true})
 	}
 	if s.def != nil {
-		o = append(o, kv{"default", s.def})
+		o = append(o, kv{"default", defaultText(s.def)})
 	}
 	return o
+}
+
+// defaultText is a default as a description writes it: a duration as
+// "8760h", not in nanoseconds.
+func defaultText(def any) any {
+	d, ok := def.(time.Duration)
+	if !ok {
+		return def
+	}
+	text := d.String()
+	for _, zero := range []string{"0s", "0m"} {
+		if strings.HasSuffix(text, zero) && len(text) > len(zero) {
+			text = strings.TrimSuffix(text, zero)
+		}
+	}
+	return text
 }
 
 // valueSchema is a value's JSON type; a shared table goes to $defs once.

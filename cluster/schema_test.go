@@ -516,7 +516,7 @@ func TestREADMEKeyTable(t *testing.T) {
 		case !ok:
 		case p.required != strings.Contains(cells[1], "required"):
 			t.Errorf("README key table: `%s` is required: %v, but its default reads %q", p.path, p.required, cells[1])
-		case p.def != nil && !strings.Contains(cells[1], fmt.Sprint(p.def)):
+		case p.def != nil && !strings.Contains(cells[1], fmt.Sprint(defaultText(p.def))):
 			t.Errorf("README key table: `%s` defaults to %v, but its default reads %q", p.path, p.def, cells[1])
 		}
 	}

@@ -82,6 +82,8 @@ func (d *decoder) clusterSettings(c *Cluster) []setting {
 			doc: "How every Docker host exposes its engine."},
 		{name: "swarm", v: d.object(d.swarmSettings(&c.Swarm), nil),
 			doc: "The classic Swarm join agents and manager."},
+		{name: "tls", v: d.object(d.tlsSettings(&c.TLS), nil),
+			doc: "The cluster's PKI, used where docker.tls or etcd.tls is on."},
 		{name: "snippets", v: d.snippetSettings(&c.Snippets),
 			doc: "Fragment files in a node's native format, merged into every node of that format."},
 		{name: "nodes", v: d.nodes(&c.Nodes), required: true, minItems: 1,
@@ -120,15 +122,19 @@ func (d *decoder) etcdSettings(e *Etcd) []setting {
 			doc: "etcd's data directory; default per profile, one per member."},
 		{name: "image", v: d.text(&e.Image), def: DefaultEtcdImage, pattern: imageRef,
 			doc: "etcd image where the system runs etcd from one (flatcar, fcos); v3.5 at most: 3.6 removed the v2 API classic swarm needs."},
+		{name: "tls", v: d.boolean(&e.TLS), def: true,
+			doc: "Client and peer TLS with client certificates (https everywhere); false is the seed's plain form, a warning."},
 	}
 }
 
 func (d *decoder) dockerSettings(k *Docker) []setting {
 	return []setting{
-		{name: "port", v: d.integer(&k.Port), def: DefaultDockerPort, rng: &portRange,
-			doc: "The engine's TCP API port (no TLS)."},
+		{name: "tls", v: d.boolean(&k.TLS), def: true,
+			doc: "Mutual TLS on the engine API and the swarm manager's; false is the seed's plain form, a warning."},
+		{name: "port", v: d.integer(&k.Port), def: DefaultDockerTLSPort, rng: &portRange,
+			doc: "The engine's TCP API port: 2376 with TLS, 2375 without."},
 		{name: "bind", v: d.text(&k.Bind), def: BindNode, enum: bindModes,
-			doc: "Where the engine listens: the node's IP, or every address (a warning: no TLS)."},
+			doc: "Where the engine listens: the node's IP, or every address (a warning without TLS)."},
 		{name: "activation", v: d.text(&k.Activation), def: ActivationDropin, enum: activations,
 			doc: "A docker.service drop-in, or a docker-tcp.socket unit (flatcar, coreos)."},
 	}
@@ -148,6 +154,19 @@ func (d *decoder) swarmSettings(s *Swarm) []setting {
 			doc: "swarm join --ttl, longer than heartbeat; default swarm's own (180s)."},
 		{name: "manager", v: d.object(d.managerSettings(&s.Manager), nil),
 			doc: "The swarm manager."},
+	}
+}
+
+func (d *decoder) tlsSettings(t *TLS) []setting {
+	return []setting{
+		{name: "dir", v: d.text(&t.Dir), def: DefaultPKIDir, pattern: pkiDir,
+			doc: "The PKI directory (CA, issued certificates), relative to the description; `swarmboot pki init` makes it."},
+		{name: "validity", v: d.duration(&t.Validity), def: DefaultCertValidity,
+			doc: "Lifetime of node and client certificates."},
+		{name: "renew_before", v: d.duration(&t.RenewBefore), def: DefaultRenewBefore,
+			doc: "Renders warn, and `swarmboot pki renew` re-issues, this long before a certificate expires."},
+		{name: "sans", v: d.strList(&t.SANs), unique: true,
+			doc: "Extra DNS names or IP addresses on every node certificate (a load balancer's name)."},
 	}
 }
 
@@ -174,6 +193,8 @@ func (d *decoder) nodeSettings(nd *Node) []setting {
 			doc: "This node's gateway, in place of network.gateway (a cluster over several subnets)."},
 		{name: "snippets", v: d.snippetSettings(&nd.Snippets),
 			doc: "Fragment files merged into this node only, after the cluster's."},
+		{name: "sans", v: d.strList(&nd.SANs), unique: true,
+			doc: "Extra DNS names or IP addresses on this node's certificate."},
 	}
 }
 

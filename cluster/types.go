@@ -3,10 +3,10 @@
 package cluster
 
 import (
-	"github.com/swarmboot/swarmboot/profiles"
-
 	"net/netip"
 	"time"
+
+	"github.com/swarmboot/swarmboot/profiles"
 )
 
 // The roles a node can carry.
@@ -44,8 +44,14 @@ const (
 	DefaultProfile    = "ubuntu"
 	DefaultClientPort = 2379
 	DefaultPeerPort   = 2380
-	DefaultDockerPort = 2375
-	DefaultSwarmImage = "swarm:1.2.9"
+	DefaultDockerPort = 2375 // plain TCP, the seed's form (docker.tls: false)
+	// DefaultDockerTLSPort is the engine's port with TLS, as the seed says:
+	// "2376 if using TLS".
+	DefaultDockerTLSPort = 2376
+	DefaultPKIDir        = "pki"
+	DefaultCertValidity  = 365 * 24 * time.Hour
+	DefaultRenewBefore   = 30 * 24 * time.Hour
+	DefaultSwarmImage    = "swarm:1.2.9"
 	// DefaultEtcdImage runs etcd where the system runs it from an image
 	// (Flatcar, Fedora CoreOS): a v3.5 release, the last with the v2 API
 	// that classic swarm's discovery speaks.
@@ -69,6 +75,7 @@ type Cluster struct {
 	Etcd              Etcd
 	Docker            Docker
 	Swarm             Swarm
+	TLS               TLS
 	Nodes             []Node
 	Snippets          Snippets // merged into every node of their format
 
@@ -94,6 +101,9 @@ type Etcd struct {
 	PeerPort   int
 	DataDir    string // empty: the profile's per-member default
 	Image      string // etcd's image where a profile runs etcd from one
+	// TLS: client and peer TLS with client certificates; every etcd URL,
+	// and swarm's discovery, speaks https.
+	TLS bool
 }
 
 // Docker is how every Docker host exposes its engine.
@@ -101,6 +111,17 @@ type Docker struct {
 	Port       int
 	Bind       string
 	Activation string
+	// TLS: the engine API and the swarm manager's API take only clients
+	// with a certificate from the cluster CA (--tlsverify).
+	TLS bool
+}
+
+// TLS is the cluster's PKI: where swarmboot keeps it and how it issues.
+type TLS struct {
+	Dir         string // the PKI directory, relative to the description
+	Validity    time.Duration
+	RenewBefore time.Duration
+	SANs        []string // extra names or addresses on every node certificate
 }
 
 // Swarm is the classic Swarm join agents and manager.
@@ -135,6 +156,8 @@ type Node struct {
 	Gateway netip.Addr
 	// Snippets are merged after the cluster's, into this node only.
 	Snippets Snippets
+	// SANs are extra names or addresses on this node's certificate.
+	SANs []string
 }
 
 // GatewayIn returns the node's gateway under static addressing nw (its
@@ -155,6 +178,10 @@ func (n *Node) Has(role string) bool {
 	}
 	return false
 }
+
+// UsesTLS reports whether any part of the cluster uses TLS, so nodes
+// need certificates.
+func (c *Cluster) UsesTLS() bool { return c.Docker.TLS || c.Etcd.TLS }
 
 // Members returns the etcd members, in description order.
 func (c *Cluster) Members() []*Node { return c.withRole(RoleEtcd) }

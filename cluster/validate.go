@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/swarmboot/swarmboot/profiles"
 )
@@ -58,6 +59,7 @@ func (c *Cluster) validate(rep *Report) {
 	c.Etcd.validate(v)
 	c.Docker.validate(v)
 	c.Swarm.validate(v)
+	c.validateTLS(v)
 	c.validateNodes(v)
 	c.validateTopology(v)
 }
@@ -322,12 +324,58 @@ func (k *Docker) validate(v validator) {
 	if !slices.Contains(activations, k.Activation) {
 		v.errorf("$.docker.activation", ErrUnknownValue, "unknown activation %q%s", k.Activation, suggest(k.Activation, activations))
 	}
-	if addr, err := netip.ParseAddr(k.Bind); err == nil {
+	if addr, err := netip.ParseAddr(k.Bind); err == nil && !k.TLS {
 		v.warnf("$.docker.bind", WarnInsecureBind,
 			"the engine listens on %s without TLS: anyone who reaches any address of the host controls it; prefer `bind: node` and a firewall",
 			netip.AddrPortFrom(addr, uint16(k.Port)))
 	}
 }
+
+// pkiDir is a PKI directory: relative to the description, or absolute.
+var pkiDir = regexp.MustCompile(`^[A-Za-z0-9._+@/-]+$`)
+
+// validateTLS checks the PKI settings and warns about every plain part:
+// the seed's form is allowed, but never silently.
+func (c *Cluster) validateTLS(v validator) {
+	if !c.Docker.TLS {
+		v.warnf("$.docker.tls", WarnPlain,
+			"the Docker API on port %d and the swarm manager on %d take any client, without TLS: whoever reaches them has root on every node; remove `tls: false` for mutual TLS",
+			c.Docker.Port, c.Swarm.Manager.Port)
+	}
+	if !c.Etcd.TLS {
+		v.warnf("$.etcd.tls", WarnPlain,
+			"etcd takes any client and peer over plain HTTP: whoever reaches port %d can rewrite the swarm's discovery; remove `tls: false` for TLS with client certificates",
+			c.Etcd.ClientPort)
+	}
+	t := c.TLS
+	if !pkiDir.MatchString(t.Dir) {
+		v.errorf("$.tls.dir", ErrInvalidValue, "%q: give a directory path of letters, digits and ._+@/-, relative to the description or absolute", t.Dir)
+	}
+	if t.RenewBefore >= t.Validity {
+		v.errorf("$.tls.renew_before", ErrInvalidValue, "renew_before (%s) must be shorter than validity (%s), or every certificate is due for renewal when it is issued", t.RenewBefore, t.Validity)
+	}
+	if t.Validity > 10*365*24*time.Hour {
+		v.errorf("$.tls.validity", ErrOutOfRange, "%s is longer than the CA's 10 years; give at most 87600h", t.Validity)
+	}
+	validSANs(v, "$.tls.sans", t.SANs)
+}
+
+// validSANs checks extra certificate names: IP addresses or DNS names
+// (a leading "*." allowed), which is all an X.509 SAN of ours holds.
+func validSANs(v validator, path string, sans []string) {
+	for i, s := range sans {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		if _, err := netip.ParseAddr(s); err == nil {
+			continue
+		}
+		if !dnsName.MatchString(strings.TrimPrefix(s, "*.")) || len(s) > 253 {
+			v.errorf(p, ErrInvalidValue, "%q is neither an IP address nor a DNS name (letters, digits, '-' and dots, e.g. swarm.example.com)", s)
+		}
+	}
+}
+
+// dnsName is a host name of RFC 1123 labels, any case.
+var dnsName = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
 
 // imageRef is a loose Docker image reference: [registry/]name[:tag][@digest].
 var imageRef = regexp.MustCompile(`^[a-z0-9]+([._/:-][a-zA-Z0-9]+)*(@sha256:[a-f0-9]{64})?$`)
@@ -407,6 +455,10 @@ func (c *Cluster) validateNodes(v validator) {
 			v.errorf(p+".gateway", ErrNotApplicable, "a node's gateway belongs to static addressing; add `network:` with the prefix, or remove it to leave routes to DHCP")
 		}
 		c.validateNodeNetwork(v, p, n)
+		validSANs(v, p+".sans", n.SANs)
+		if len(n.SANs) > 0 && !c.UsesTLS() {
+			v.errorf(p+".sans", ErrNotApplicable, "certificate names apply with TLS, which this cluster turns off; remove `sans:`")
+		}
 		c.validateNodeProfile(v, p, n)
 	}
 	c.validateReleases(v)

@@ -52,22 +52,34 @@ type Result struct {
 	Mode fs.FileMode
 	// Primary maps each node to the file its provider takes.
 	Primary map[string]string
+	// Secrets are the files that hold a private key (a node's TLS key).
+	Secrets []string
 	// Warnings are encodings that would not reach a node readable.
 	Warnings []string
 	Nodes    int
 }
 
-// Build renders the nodes keep selects (nil: all) and delivers them: the
-// one path from a loaded description to files.
-func Build(c *cluster.Cluster, keep func(*cluster.Node) bool, o Options) (*Result, error) {
+// addFile adds one delivered file; secret marks a file holding a key.
+func (r *Result) addFile(path string, data []byte, secret bool) {
+	r.Files[path] = data
+	if secret {
+		r.Secrets = append(r.Secrets, path)
+	}
+}
+
+// Build renders the nodes in.Keep selects (nil: all), with the nodes' TLS
+// files in in.TLS, and delivers them: the one path from a loaded
+// description to files. Delivery picks the formats.
+func Build(c *cluster.Cluster, in render.Options, o Options) (*Result, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
 	pk := o.Packaging.info()
-	if err := o.checkFormats(c, keep); err != nil {
+	if err := o.CheckNodes(c, in.Keep); err != nil {
 		return nil, err
 	}
-	outs, err := render.Render(c, render.Options{Formats: o.formats, Keep: keep, NoStaticNetwork: pk.ownsNetwork})
+	in.Formats, in.NoStaticNetwork = o.formats, pk.ownsNetwork
+	outs, err := render.Render(c, in)
 	if err != nil {
 		return nil, err
 	}
@@ -113,6 +125,9 @@ func Apply(c *cluster.Cluster, outs []render.Output, o Options) (*Result, error)
 	if err := pk.pack(c, shipped, o, res); err != nil {
 		return nil, err
 	}
+	if o.Target != nil && o.Target.SecretsAdvice != "" && len(res.Secrets) > 0 {
+		res.Warnings = append(res.Warnings, "user-data holds the nodes' private keys; "+o.Target.SecretsAdvice)
+	}
 	return res, nil
 }
 
@@ -121,6 +136,7 @@ type node struct {
 	*render.Output
 	artifacts []delivered
 	files     map[render.Kind][]byte // the first config and its companions
+	secret    bool                   // some config holds a private key
 }
 
 // delivered is an artifact with the bytes delivery made of it.
@@ -131,6 +147,7 @@ type delivered struct {
 
 func (n *node) put(a render.Artifact, data []byte) {
 	n.artifacts = append(n.artifacts, delivered{a, data})
+	n.secret = n.secret || a.Secret
 	if _, ok := n.files[a.Kind]; !ok {
 		n.files[a.Kind] = data
 	}
@@ -162,9 +179,10 @@ func (o Options) formats(p *profiles.Profile) ([]profiles.Format, error) {
 	return fs, nil
 }
 
-// checkFormats names every selected node whose profile cannot take the
-// forced format or packaging, in one error, before anything is rendered.
-func (o Options) checkFormats(c *cluster.Cluster, keep func(*cluster.Node) bool) error {
+// CheckNodes names every selected node whose profile cannot take the
+// forced format or packaging, in one error, before anything is rendered
+// (or issued: the CLI asks before it makes certificates).
+func (o Options) CheckNodes(c *cluster.Cluster, keep func(*cluster.Node) bool) error {
 	var bad []string
 	var why error
 	for i := range c.Nodes {
@@ -181,7 +199,8 @@ func (o Options) checkFormats(c *cluster.Cluster, keep func(*cluster.Node) bool)
 	case len(bad) == 0:
 		return nil
 	case o.Packaging == Vagrant:
-		return optionErrorf("Vagrant cannot boot %s: %v", strings.Join(bad, ", "), why)
+		// The description's systems, not the command line, are wrong here.
+		return fmt.Errorf("Vagrant cannot boot %s: %v", strings.Join(bad, ", "), why)
 	}
 	name := string(o.Format)
 	if o.Packaging != Folders {

@@ -5,15 +5,33 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/swarmboot/swarmboot/cluster"
 	"github.com/swarmboot/swarmboot/delivery"
 	"github.com/swarmboot/swarmboot/delivery/encode"
 	"github.com/swarmboot/swarmboot/delivery/target"
 	"github.com/swarmboot/swarmboot/internal/gz"
+	"github.com/swarmboot/swarmboot/pki"
 	"github.com/swarmboot/swarmboot/profiles"
 	"github.com/swarmboot/swarmboot/render"
 )
+
+// build is delivery.Build with the cluster's certificates, issued by a
+// fresh PKI as a first render would.
+func build(t *testing.T, c *cluster.Cluster, keep func(*cluster.Node) bool, o delivery.Options) (*delivery.Result, error) {
+	t.Helper()
+	return delivery.Build(c, render.Options{Keep: keep, TLS: material(t, c)}, o)
+}
+
+func material(t *testing.T, c *cluster.Cluster) map[string]pki.Material {
+	t.Helper()
+	p, err := pki.Prepare(c, t.TempDir(), time.Now(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Material
+}
 
 func load(t *testing.T, file string) *cluster.Cluster {
 	t.Helper()
@@ -31,13 +49,14 @@ func load(t *testing.T, file string) *cluster.Cluster {
 // outputs are the same after every encoding and packaging.
 func TestApplyLeavesOutputsAlone(t *testing.T) {
 	c := load(t, "../examples/combined.yaml")
+	tls := material(t, c)
 	for _, o := range []delivery.Options{
 		{Encoding: encode.Gzip},
 		{Encoding: encode.GzipBase64},
 		{Encoding: encode.Base64},
 		{Packaging: delivery.NoCloudISO, Encoding: encode.Gzip},
 	} {
-		outs, err := render.Render(c, render.Options{})
+		outs, err := render.Render(c, render.Options{TLS: tls})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,11 +101,12 @@ func TestApplyLeavesOutputsAlone(t *testing.T) {
 // wrapper config, and Butane (source text) not at all.
 func TestEncodingRules(t *testing.T) {
 	c := load(t, "../golden/discovery-url/cluster.yaml")
-	plain, err := delivery.Build(c, nil, delivery.Options{EveryFormat: true})
+	in := render.Options{TLS: material(t, c)}
+	plain, err := delivery.Build(c, in, delivery.Options{EveryFormat: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	zipped, err := delivery.Build(c, nil, delivery.Options{EveryFormat: true, Encoding: encode.Gzip})
+	zipped, err := delivery.Build(c, in, delivery.Options{EveryFormat: true, Encoding: encode.Gzip})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +161,7 @@ func TestValidateRefuses(t *testing.T) {
 func TestFormatRefusedNamesEveryNode(t *testing.T) {
 	c := load(t, "../examples/combined.yaml")
 	for _, o := range []delivery.Options{{Format: profiles.Ignition}, {Packaging: delivery.Matchbox}} {
-		_, err := delivery.Build(c, nil, o)
+		_, err := build(t, c, nil, o)
 		var oe *delivery.OptionError
 		if !errors.As(err, &oe) || !strings.Contains(err.Error(), "node-1 (ubuntu: cloud-config), node-2 (ubuntu: cloud-config), node-3") {
 			t.Errorf("%+v: %v; want every node named", o, err)
@@ -159,22 +179,22 @@ func TestSnippetsMustReach(t *testing.T) {
 		{Packaging: delivery.Vagrant},
 	} {
 		keep := func(n *cluster.Node) bool { return n.Name == "db-3" }
-		_, err := delivery.Build(c, keep, o)
+		_, err := build(t, c, keep, o)
 		if !errors.Is(err, render.ErrSnippetUnreached) || !strings.Contains(err.Error(), "node db-3: snippets would be left out: its butane snippets (") || !strings.Contains(err.Error(), "chrony.bu") {
 			t.Errorf("%+v: %v; want the dropped Butane snippet named", o, err)
 		}
 	}
 	// The Ubuntu/Debian nodes never carry Butane: no error for them.
 	keep := func(n *cluster.Node) bool { return n.Name != "db-3" }
-	if _, err := delivery.Build(c, keep, delivery.Options{Packaging: delivery.Vagrant}); err != nil {
+	if _, err := build(t, c, keep, delivery.Options{Packaging: delivery.Vagrant}); err != nil {
 		t.Errorf("Vagrant for the Debian nodes: %v", err)
 	}
 	// A node's own coreos-cloudconfig snippet is lost under Ignition.
 	own := load(t, "testdata/own-coreos-snippet.yaml")
-	if _, err := delivery.Build(own, nil, delivery.Options{}); !errors.Is(err, render.ErrSnippetUnreached) || !strings.Contains(err.Error(), "its coreos-cloudconfig snippets") {
+	if _, err := build(t, own, nil, delivery.Options{}); !errors.Is(err, render.ErrSnippetUnreached) || !strings.Contains(err.Error(), "its coreos-cloudconfig snippets") {
 		t.Errorf("a node's own coreos-cloudconfig snippet under Ignition: %v", err)
 	}
-	if _, err := delivery.Build(own, nil, delivery.Options{Format: profiles.CoreOSCloudConfig}); err != nil {
+	if _, err := build(t, own, nil, delivery.Options{Format: profiles.CoreOSCloudConfig}); err != nil {
 		t.Errorf("rendered as coreos-cloudconfig it is carried: %v", err)
 	}
 }
@@ -183,7 +203,7 @@ func TestSnippetsMustReach(t *testing.T) {
 func TestTargetNamesEveryNodeTooLarge(t *testing.T) {
 	c := load(t, "../examples/combined.yaml")
 	tiny := target.Target{Name: "tiny", Limit: 100, Source: "https://example.com/limits"}
-	_, err := delivery.Build(c, nil, delivery.Options{Target: &tiny})
+	_, err := build(t, c, nil, delivery.Options{Target: &tiny})
 	if err == nil {
 		t.Fatal("100-byte limit passed")
 	}
@@ -207,7 +227,7 @@ func TestPrimary(t *testing.T) {
 		{delivery.Options{Primary: true, Format: profiles.CoreOSCloudConfig}, "worker-a", "worker-a/user-data"},
 		{delivery.Options{Primary: true, Packaging: delivery.NoCloudISO}, "etcd-a", "etcd-a/seed.iso"},
 	} {
-		res, err := delivery.Build(c, func(n *cluster.Node) bool { return n.Name == tc.node }, tc.o)
+		res, err := build(t, c, func(n *cluster.Node) bool { return n.Name == tc.node }, tc.o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -216,6 +236,26 @@ func TestPrimary(t *testing.T) {
 		}
 		if _, ok := res.Files[tc.node+"/config.bu"]; ok {
 			t.Errorf("%+v: Butane rendered beside the primary config", tc.o)
+		}
+	}
+}
+
+// TestAWSSecretsAdvice: keys in user-data on AWS bring the IMDSv2 advice;
+// the plain form, which holds none, does not.
+func TestAWSSecretsAdvice(t *testing.T) {
+	aws, err := target.Lookup("aws")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for file, want := range map[string]bool{"../examples/secure.yaml": true, "../examples/seed.yaml": false} {
+		c := load(t, file)
+		res, err := build(t, c, nil, delivery.Options{Target: &aws})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Contains(strings.Join(res.Warnings, "\n"), "HttpTokens=required,HttpPutResponseHopLimit=1")
+		if got != want || (len(res.Secrets) > 0) != want {
+			t.Errorf("%s: IMDSv2 advice %v, secrets %v; want %v", file, got, res.Secrets, want)
 		}
 	}
 }

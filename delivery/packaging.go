@@ -180,7 +180,7 @@ func packFolders(_ *cluster.Cluster, nodes []node, _ Options, res *Result) error
 	for _, n := range nodes {
 		for i, a := range n.artifacts {
 			path := n.Node.Name + "/" + a.Name
-			res.Files[path] = a.data
+			res.addFile(path, a.data, a.Secret)
 			if i == 0 {
 				res.Primary[n.Node.Name] = path
 			}
@@ -202,7 +202,7 @@ func packNoCloudISO(_ *cluster.Cluster, nodes []node, _ Options, res *Result) er
 			return fmt.Errorf("node %s: %w", n.Node.Name, err)
 		}
 		path := n.Node.Name + "/seed.iso"
-		res.Files[path] = img
+		res.addFile(path, img, n.secret)
 		res.Primary[n.Node.Name] = path
 	}
 	return nil
@@ -231,8 +231,12 @@ func packMatchbox(c *cluster.Cluster, nodes []node, o Options, res *Result) erro
 	if err != nil {
 		return err
 	}
+	secret := map[string]bool{}
+	for _, n := range nodes {
+		secret["ignition/"+n.Node.Name+".ign"] = n.secret
+	}
 	for _, f := range files {
-		res.Files[f.Path] = f.Data
+		res.addFile(f.Path, f.Data, secret[f.Path])
 	}
 	for _, m := range machines {
 		res.Primary[m.Name] = "ignition/" + m.Name + ".ign"
@@ -277,7 +281,7 @@ func packVagrant(c *cluster.Cluster, nodes []node, o Options, res *Result) error
 		}
 		config := n.artifacts[0]
 		path := n.Node.Name + "/" + config.Name
-		res.Files[path] = config.data
+		res.addFile(path, config.data, config.Secret)
 		res.Primary[n.Node.Name] = path
 		machines = append(machines, vagrant.Machine{
 			Name: n.Node.Name, IP: n.Node.IP.String(), Netmask: netmask(c.Network, n.Node.IP), Box: box.Name, BoxURL: box.URL,

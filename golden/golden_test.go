@@ -6,21 +6,29 @@ package golden_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/vincent-petithory/dataurl"
 
 	"github.com/swarmboot/swarmboot/cluster"
 	"github.com/swarmboot/swarmboot/delivery"
+	"github.com/swarmboot/swarmboot/delivery/encode"
 	"github.com/swarmboot/swarmboot/internal/consumers"
 	"github.com/swarmboot/swarmboot/internal/testutil"
+	"github.com/swarmboot/swarmboot/pki"
 	"github.com/swarmboot/swarmboot/profiles"
 	"github.com/swarmboot/swarmboot/render"
 )
@@ -51,15 +59,73 @@ func load(t *testing.T, dir string) *cluster.Cluster {
 // options render every format every node's profile reads.
 var options = delivery.Options{EveryFormat: true}
 
-// renderAll runs the users' path (delivery.Build: the parallel render,
-// then delivery) and returns the files it would write.
+// renderAll runs the users' path (the cluster's PKI, then delivery.Build:
+// the parallel render, then delivery) and returns the files it would write.
 func renderAll(t *testing.T, c *cluster.Cluster) map[string][]byte {
 	t.Helper()
-	res, err := delivery.Build(c, nil, options)
+	res, err := delivery.Build(c, render.Options{TLS: material(t, c)}, options)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return res.Files
+}
+
+// goldenNow is the clock of the golden PKIs: certificates issued and
+// checked at this instant stay valid for the tests however old they get.
+var goldenNow = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+
+// material is the case's certificates from its committed pki/, made and
+// issued only with -update: the golden bytes must not change by
+// themselves. Git keeps no file modes, so the test reads a copy whose keys
+// are 0600 again, as pki requires.
+func material(t *testing.T, c *cluster.Cluster) map[string]pki.Material {
+	t.Helper()
+	if !c.UsesTLS() {
+		return nil
+	}
+	dir := pki.Dir(c, "")
+	if !*testutil.Update {
+		dir = privateCopy(t, dir)
+	}
+	p, err := pki.Prepare(c, dir, goldenNow, !*testutil.Update)
+	if err != nil {
+		t.Fatalf("%v (run `go test ./golden -update` to make the case's pki/)", err)
+	}
+	if *testutil.Update {
+		if err := p.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		// The operator's env names this machine's absolute path: not a fixture.
+		if err := os.Remove(p.Env); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return p.Material
+}
+
+// privateCopy copies a PKI directory with the modes pki wants.
+func privateCopy(t *testing.T, src string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "pki")
+	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o700)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o600)
+	})
+	if err != nil {
+		t.Fatalf("copying %s: %v (run `go test ./golden -update` to make it)", src, err)
+	}
+	return dst
 }
 
 func TestGolden(t *testing.T) {
@@ -129,6 +195,7 @@ func TestDeterministic(t *testing.T) {
 	const runs = 20
 	for _, dir := range cases(t) {
 		shared := load(t, dir)
+		tls := material(t, shared)
 		trees := make([]map[string][]byte, runs)
 		errs := make([]error, runs)
 		var wg sync.WaitGroup
@@ -141,7 +208,7 @@ func TestDeterministic(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				var res *delivery.Result
-				if res, errs[i] = delivery.Build(c, nil, options); errs[i] == nil {
+				if res, errs[i] = delivery.Build(c, render.Options{TLS: tls}, options); errs[i] == nil {
 					trees[i] = res.Files
 				}
 			}()
@@ -169,7 +236,7 @@ func TestConsumersAccept(t *testing.T) {
 	for _, dir := range cases(t) {
 		c := load(t, dir)
 		files := renderAll(t, c)
-		plans, err := render.Plans(c)
+		plans, err := render.Plans(c, render.Options{TLS: material(t, c)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -291,5 +358,125 @@ func checkNetworkConfig(t *testing.T, data []byte) {
 		t.Logf("outside CI only: %v", err)
 	} else if err != nil {
 		t.Errorf("network-config rejected: %v\n%s", err, data)
+	}
+}
+
+// TestCAKeyNeverShipped: no delivered file of a TLS case carries the CA's
+// key, looked for in the files as written and inside Ignition's data URLs
+// (base64, gzip). The same search finds each node's own key, so it can see
+// a key where there is one.
+func TestCAKeyNeverShipped(t *testing.T) {
+	tlsCases := 0
+	for _, dir := range cases(t) {
+		c := load(t, dir)
+		if !c.UsesTLS() {
+			continue
+		}
+		tlsCases++
+		caKey := pemBody(t, filepath.Join(pki.Dir(c, ""), "ca-key.pem"))
+		files := renderAll(t, c)
+		for _, n := range c.Nodes {
+			own := pemBody(t, filepath.Join(pki.Dir(c, ""), "nodes", n.Name, "key.pem"))
+			found := false
+			for name, data := range files {
+				if !strings.HasPrefix(name, n.Name+"/") {
+					continue
+				}
+				text := shippedText(t, name, data)
+				if strings.Contains(text, caKey) {
+					t.Errorf("%s/%s carries the CA's key", dir, name)
+				}
+				found = found || strings.Contains(text, own)
+			}
+			if !found {
+				t.Errorf("%s: node %s's own key is in none of its files; the search cannot see keys", dir, n.Name)
+			}
+		}
+	}
+	if tlsCases < 3 {
+		t.Fatalf("only %d golden cases use TLS", tlsCases)
+	}
+}
+
+// pemBody is the first base64 line of a PEM file: 64 characters of a key
+// are unique, however a format indents the lines of a block.
+func pemBody(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil {
+		t.Fatalf("%s: no PEM", path)
+	}
+	return strings.Split(string(data), "\n")[1]
+}
+
+// shippedText is a delivered file as text, with Ignition's file contents
+// decoded from their data URLs.
+func shippedText(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	if !strings.HasSuffix(name, ".ign") {
+		return string(data)
+	}
+	var cfg struct {
+		Storage struct {
+			Files []struct {
+				Contents struct {
+					Source      string `json:"source"`
+					Compression string `json:"compression"`
+				} `json:"contents"`
+			} `json:"files"`
+		} `json:"storage"`
+	}
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	var b strings.Builder
+	b.Write(data)
+	for _, f := range cfg.Storage.Files {
+		u, err := dataurl.DecodeString(f.Contents.Source)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		body := u.Data
+		if f.Contents.Compression == "gzip" {
+			zr, err := gzip.NewReader(bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if body, err = io.ReadAll(zr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b.Write(body)
+	}
+	return b.String()
+}
+
+// TestREADMETLSSizes: the README's user-data sizes with and without TLS
+// are the seed cases' (their committed PKI keeps them stable), measured
+// through delivery as a render would ship them.
+func TestREADMETLSSizes(t *testing.T) {
+	size := func(dir, node string, enc encode.Encoding) int {
+		t.Helper()
+		c := load(t, dir)
+		keep := func(n *cluster.Node) bool { return n.Name == node }
+		res, err := delivery.Build(c, render.Options{Keep: keep, TLS: material(t, c)}, delivery.Options{Primary: true, Encoding: enc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(res.Files[res.Primary[node]])
+	}
+	want := fmt.Sprintf("is %d bytes with TLS (%d as the `--encode gzip` wrapper) against %d plain; an Ubuntu etcd member %d bytes (%d gzipped) against %d.",
+		size("seed-tls", "docker-01", encode.None), size("seed-tls", "docker-01", encode.Gzip), size("seed", "docker-01", encode.None),
+		size("seed-tls", "etcd-01", encode.None), size("seed-tls", "etcd-01", encode.Gzip), size("seed", "etcd-01", encode.None))
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), want) {
+		t.Errorf("README's TLS sizes are stale; they are now:\n%s", want)
 	}
 }

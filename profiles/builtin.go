@@ -70,6 +70,9 @@ func init() {
 		Etcd: Etcd{
 			Config: EtcdDropin, Unit: "etcd-member.service",
 			DataDir: "/var/lib/etcd", EnableV2: true, FromImage: true,
+			// etcd-member runs the image as the etcd user with
+			// ETCD_SSL_DIR (/etc/ssl/etcd) mounted at /etc/ssl/certs.
+			TLS: EtcdTLS{Files: EtcdTLSCopy, Dir: "/etc/ssl/etcd", SeenAs: "/etc/ssl/certs", User: "etcd"},
 		},
 		Docker: Docker{
 			Unit: "docker.service",
@@ -93,6 +96,7 @@ func init() {
 		Etcd: Etcd{
 			Config: EtcdContainerUnit, Unit: "etcd-member.service", EnvFile: "/etc/etcd/etcd.env",
 			DataDir: "/var/lib/etcd", EnableV2: true, FromImage: true, Runtime: "/usr/bin/podman",
+			TLS: EtcdTLS{Files: EtcdTLSMount},
 		},
 		Docker: Docker{
 			Unit:      "docker.service",
@@ -114,6 +118,8 @@ func init() {
 		Etcd: Etcd{
 			Config: EtcdCoreOSEtcd2, Unit: "etcd2.service",
 			DataDir: "/var/lib/etcd2",
+			// etcd2.service runs as the etcd user.
+			TLS: EtcdTLS{Files: EtcdTLSCopy, Dir: "/etc/ssl/etcd", SeenAs: "/etc/ssl/etcd", User: "etcd"},
 		},
 		Docker: Docker{
 			Unit:             "docker.service",
@@ -132,6 +138,7 @@ func init() {
 var debianEtcd = Etcd{
 	Config: EtcdEnvFile, Unit: "etcd.service", EnvFile: "/etc/default/etcd",
 	DataDir: "/var/lib/etcd/%s", EnableV2: true,
+	TLS: EtcdTLS{Files: EtcdTLSCredentials},
 }
 
 // debianDocker is docker.io's engine; Ubuntu and Debian differ in where

@@ -46,6 +46,33 @@ type Etcd struct {
 	// they ship.
 	FromImage bool
 	Runtime   string // EtcdContainerUnit: the container CLI (podman, docker)
+	// TLS says how etcd reads the node's certificate and key.
+	TLS EtcdTLS
+}
+
+// EtcdTLSFiles names how etcd gets the node's TLS files.
+type EtcdTLSFiles string
+
+const (
+	// EtcdTLSCredentials: systemd hands the files to the unit
+	// (LoadCredential, systemd 247+), so an etcd that runs as its own user
+	// (Debian's etcd.service has User=etcd) reads a key that stays root's
+	// and 0600.
+	EtcdTLSCredentials EtcdTLSFiles = "credentials"
+	// EtcdTLSCopy: a copy owned by EtcdTLS.User goes into EtcdTLS.Dir,
+	// which etcd sees as EtcdTLS.SeenAs (Flatcar's etcd-member mounts
+	// ETCD_SSL_DIR=/etc/ssl/etcd at /etc/ssl/certs in its container).
+	EtcdTLSCopy EtcdTLSFiles = "copy"
+	// EtcdTLSMount: the container unit mounts the node's TLS directory.
+	EtcdTLSMount EtcdTLSFiles = "mount"
+)
+
+// EtcdTLS is how etcd reads its TLS files on a system.
+type EtcdTLS struct {
+	Files  EtcdTLSFiles
+	Dir    string // EtcdTLSCopy: where the copies go
+	SeenAs string // EtcdTLSCopy: that directory as etcd sees it
+	User   string // EtcdTLSCopy: the user etcd runs as
 }
 
 // NetworkConfig says how static addressing reaches a system.

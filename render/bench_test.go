@@ -42,7 +42,7 @@ func benchRender(b *testing.B, profile string, format profiles.Format) {
 		if err := rep.Err(false); err != nil {
 			b.Fatal(err)
 		}
-		outs, err := Render(c, Options{Formats: pick})
+		outs, err := Render(c, Options{Formats: pick, TLS: testTLS(c)})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -95,7 +95,7 @@ func BenchmarkButaneTranslatePerNode(b *testing.B) {
 
 func benchPlan(b *testing.B) *Plan {
 	c := mustLoad(b, string(bigDescription(8, "flatcar")))
-	plans, err := Plans(c)
+	plans, err := Plans(c, Options{TLS: testTLS(c)})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -43,7 +43,13 @@ type butaneStorage struct {
 type butaneFile struct {
 	Path     string         `yaml:"path"`
 	Mode     octalMode      `yaml:"mode"`
+	User     *butaneName    `yaml:"user,omitempty"`
+	Group    *butaneName    `yaml:"group,omitempty"`
 	Contents butaneContents `yaml:"contents"`
+}
+
+type butaneName struct {
+	Name string `yaml:"name"`
 }
 
 type butaneContents struct {
@@ -77,7 +83,11 @@ func emitButane(p *Plan) ([]byte, error) {
 	}
 	cfg.Storage = &butaneStorage{}
 	for _, f := range v.Files {
-		cfg.Storage.Files = append(cfg.Storage.Files, butaneFile{f.Path, octalMode(f.Mode), butaneContents{f.Contents}})
+		bf := butaneFile{Path: f.Path, Mode: octalMode(f.Mode), Contents: butaneContents{f.Contents}}
+		if f.Owner != "" {
+			bf.User, bf.Group = &butaneName{f.Owner}, &butaneName{f.Owner}
+		}
+		cfg.Storage.Files = append(cfg.Storage.Files, bf)
 	}
 	if len(v.Units) > 0 {
 		cfg.Systemd = &butaneSystemd{}

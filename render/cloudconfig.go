@@ -35,12 +35,17 @@ func (c command) MarshalYAML() (any, error) {
 // want permissions as an octal string.
 type cloudFile struct {
 	Path        string `yaml:"path"`
+	Owner       string `yaml:"owner,omitempty"` // user:group
 	Permissions string `yaml:"permissions"`
 	Content     string `yaml:"content"`
 }
 
-func newCloudFile(path string, mode int, content string) cloudFile {
-	return cloudFile{path, fmt.Sprintf("%04o", mode), content}
+func newCloudFile(f File) cloudFile {
+	owner := ""
+	if f.Owner != "" {
+		owner = f.Owner + ":" + f.Owner
+	}
+	return cloudFile{f.Path, owner, fmt.Sprintf("%04o", f.Mode), f.Contents}
 }
 
 // emitCloudConfig writes units as plain files (cloud-init has no units
@@ -66,14 +71,14 @@ func emitCloudConfig(p *Plan) ([]byte, error) {
 func planFiles(p *Plan) []cloudFile {
 	files := make([]cloudFile, 0, len(p.Files)+len(p.Units))
 	for _, f := range p.Files {
-		files = append(files, newCloudFile(f.Path, f.Mode, f.Contents))
+		files = append(files, newCloudFile(f))
 	}
 	for _, u := range p.Units {
 		if u.Contents != "" {
-			files = append(files, newCloudFile(unitPath(u.Name), 0o644, u.Contents))
+			files = append(files, newCloudFile(File{Path: unitPath(u.Name), Mode: 0o644, Contents: u.Contents}))
 		}
 		for _, d := range u.Dropins {
-			files = append(files, newCloudFile(dropinPath(u.Name, d.Name), 0o644, d.Contents))
+			files = append(files, newCloudFile(File{Path: dropinPath(u.Name, d.Name), Mode: 0o644, Contents: d.Contents}))
 		}
 	}
 	return files

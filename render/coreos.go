@@ -10,8 +10,8 @@ type coreOSConfig struct {
 }
 
 type coreOS struct {
-	Etcd2 map[string]string `yaml:"etcd2,omitempty"`
-	Units []coreOSUnit      `yaml:"units,omitempty"`
+	Etcd2 map[string]any `yaml:"etcd2,omitempty"`
+	Units []coreOSUnit   `yaml:"units,omitempty"`
 }
 
 type coreOSUnit struct {
@@ -27,17 +27,24 @@ type coreOSDropin struct {
 	Content string `yaml:"content"`
 }
 
+// etcd2Bools are the coreos.etcd2 settings coreos-cloudinit types as
+// booleans (config/etcd2.go); every other one is a string.
+var etcd2Bools = map[string]bool{"client-cert-auth": true, "peer-client-cert-auth": true}
+
 // emitCoreOSCloudConfig lets coreos-cloudinit install, enable and start the
 // units itself ("command" runs after all units are written).
 func emitCoreOSCloudConfig(p *Plan) ([]byte, error) {
 	cfg := coreOSConfig{Hostname: p.Hostname, SSHAuthorizedKeys: p.SSHKeys}
 	for _, f := range p.Files {
-		cfg.WriteFiles = append(cfg.WriteFiles, newCloudFile(f.Path, f.Mode, f.Contents))
+		cfg.WriteFiles = append(cfg.WriteFiles, newCloudFile(f))
 	}
 	if len(p.Etcd2) > 0 {
-		cfg.CoreOS.Etcd2 = make(map[string]string, len(p.Etcd2))
+		cfg.CoreOS.Etcd2 = make(map[string]any, len(p.Etcd2))
 		for _, kv := range p.Etcd2 {
 			cfg.CoreOS.Etcd2[kv.Key] = kv.Value
+			if etcd2Bools[kv.Key] {
+				cfg.CoreOS.Etcd2[kv.Key] = kv.Value == "true"
+			}
 		}
 	}
 	for _, u := range p.Units {

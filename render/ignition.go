@@ -39,8 +39,12 @@ func emitIgnition(p *Plan) ([]byte, error) {
 	for _, f := range v.Files {
 		src, compression := dataURL([]byte(f.Contents))
 		mode := f.Mode
+		node := types.Node{Path: f.Path}
+		if f.Owner != "" {
+			node.User, node.Group = types.NodeUser{Name: strPtr(f.Owner)}, types.NodeGroup{Name: strPtr(f.Owner)}
+		}
 		cfg.Storage.Files = append(cfg.Storage.Files, types.File{
-			Node: types.Node{Path: f.Path},
+			Node: node,
 			FileEmbedded1: types.FileEmbedded1{
 				Mode:     &mode,
 				Contents: types.Resource{Source: &src, Compression: &compression},

@@ -27,6 +27,9 @@ type Plan struct {
 	// Snippets are the operator's fragments for this node: the cluster's,
 	// then the node's own. Each emitter merges the ones of its format.
 	Snippets cluster.Snippets
+	// Secret: the plan holds a private key (the node's TLS key), so its
+	// configs are secrets too.
+	Secret bool
 	// Network is the node's static address (nil: DHCP). Formats that
 	// carry network config beside user-data (NoCloud network-config) read
 	// it; for the others the plan already holds a file or unit.
@@ -38,6 +41,9 @@ type File struct {
 	Path     string
 	Mode     int // permission bits, e.g. 0o644
 	Contents string
+	// Owner is the user and group, by name, that own the file; "" is
+	// root. The user must exist when the agent writes the file.
+	Owner string
 }
 
 // StartAction says what the boot agent must do to a unit once the config
@@ -79,9 +85,10 @@ type Network struct {
 	DNS       []netip.Addr
 }
 
-// Plans makes the plan of every node, in description order.
-func Plans(c *cluster.Cluster) ([]*Plan, error) {
-	ctx := newClusterContext(c)
+// Plans makes the plan of every node, in description order, with the
+// nodes' TLS files from o.
+func Plans(c *cluster.Cluster, o Options) ([]*Plan, error) {
+	ctx := newClusterContext(c, o.TLS)
 	plans := make([]*Plan, 0, len(c.Nodes))
 	for i := range c.Nodes {
 		p, err := ctx.plan(&c.Nodes[i])

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/swarmboot/swarmboot/cluster"
+	"github.com/swarmboot/swarmboot/pki"
 	"github.com/swarmboot/swarmboot/profiles"
 	"github.com/swarmboot/swarmboot/templates"
 )
@@ -17,24 +18,26 @@ import (
 // rebuilt per node.
 type clusterContext struct {
 	c              *cluster.Cluster
-	initialCluster string // ETCD_INITIAL_CLUSTER
-	discovery      string // etcd://m1:2379,m2:2379/path for swarm
+	tls            map[string]pki.Material // by node name
+	initialCluster string                  // ETCD_INITIAL_CLUSTER
+	discovery      string                  // etcd://m1:2379,m2:2379/path for swarm
 	// apiFloor is the docker.service drop-in every joined engine gets (the
 	// same text for all; a template error shows on the first Docker host).
 	apiFloor    string
 	apiFloorErr error
 }
 
-func newClusterContext(c *cluster.Cluster) *clusterContext {
+func newClusterContext(c *cluster.Cluster, tls map[string]pki.Material) *clusterContext {
 	members := c.Members()
 	peers := make([]string, len(members))
 	clients := make([]string, len(members))
 	for i, m := range members {
-		peers[i] = m.Name + "=" + httpURL(m.IP, c.Etcd.PeerPort)
+		peers[i] = m.Name + "=" + etcdURL(c, m.IP, c.Etcd.PeerPort)
 		clients[i] = hostPort(m.IP, c.Etcd.ClientPort)
 	}
 	x := &clusterContext{
 		c:              c,
+		tls:            tls,
 		initialCluster: strings.Join(peers, ","),
 		// Every member is listed, so no node depends on one etcd member.
 		discovery: "etcd://" + strings.Join(clients, ",") + c.Swarm.Path,
@@ -47,7 +50,13 @@ func hostPort(ip netip.Addr, port int) string {
 	return netip.AddrPortFrom(ip, uint16(port)).String()
 }
 
-func httpURL(ip netip.Addr, port int) string { return "http://" + hostPort(ip, port) }
+// etcdURL is an etcd URL: https when etcd uses TLS.
+func etcdURL(c *cluster.Cluster, ip netip.Addr, port int) string {
+	if c.Etcd.TLS {
+		return "https://" + hostPort(ip, port)
+	}
+	return "http://" + hostPort(ip, port)
+}
 
 func (x *clusterContext) plan(n *cluster.Node) (*Plan, error) {
 	prof := n.System
@@ -70,6 +79,9 @@ func (x *clusterContext) plan(n *cluster.Node) (*Plan, error) {
 		p.Packages = packagesFor(prof, n)
 	}
 	steps := []func(*Plan, *cluster.Node) error{x.addNetwork}
+	if x.c.UsesTLS() {
+		steps = append(steps, x.addTLSFiles)
+	}
 	if n.Has(cluster.RoleEtcd) {
 		steps = append(steps, x.addEtcd)
 	}
@@ -177,10 +189,10 @@ func (x *clusterContext) etcdEnv(prof *profiles.Profile, n *cluster.Node) []KV {
 	env := []KV{
 		{"ETCD_NAME", n.Name},
 		{"ETCD_DATA_DIR", x.etcdDataDir(prof, n)},
-		{"ETCD_LISTEN_PEER_URLS", httpURL(n.IP, e.PeerPort)},
-		{"ETCD_LISTEN_CLIENT_URLS", httpURL(n.IP, e.ClientPort) + "," + httpURL(loopback, e.ClientPort)},
-		{"ETCD_INITIAL_ADVERTISE_PEER_URLS", httpURL(n.IP, e.PeerPort)},
-		{"ETCD_ADVERTISE_CLIENT_URLS", httpURL(n.IP, e.ClientPort)},
+		{"ETCD_LISTEN_PEER_URLS", etcdURL(x.c, n.IP, e.PeerPort)},
+		{"ETCD_LISTEN_CLIENT_URLS", etcdURL(x.c, n.IP, e.ClientPort) + "," + etcdURL(x.c, loopback, e.ClientPort)},
+		{"ETCD_INITIAL_ADVERTISE_PEER_URLS", etcdURL(x.c, n.IP, e.PeerPort)},
+		{"ETCD_ADVERTISE_CLIENT_URLS", etcdURL(x.c, n.IP, e.ClientPort)},
 	}
 	switch e.Discovery {
 	case cluster.DiscoveryStatic:
@@ -221,10 +233,21 @@ func (x *clusterContext) etcdDataDir(prof *profiles.Profile, n *cluster.Node) st
 func (x *clusterContext) addEtcd(p *Plan, n *cluster.Node) error {
 	prof := p.Profile
 	env := x.etcdEnv(prof, n)
+	tlsMountDir := ""
+	if x.c.Etcd.TLS {
+		dir, err := x.etcdTLS(p, n)
+		if err != nil {
+			return err
+		}
+		env = append(env, etcdTLSEnv(dir)...)
+		if prof.Etcd.TLS.Files == profiles.EtcdTLSMount {
+			tlsMountDir = dir
+		}
+	}
 	data := struct {
-		Name, Cluster, EnvFile, DataDir, Image, Runtime string
-		Env                                             []KV
-	}{n.Name, x.c.Name, prof.Etcd.EnvFile, x.etcdDataDir(prof, n), x.c.Etcd.Image, prof.Etcd.Runtime, env}
+		Name, Cluster, EnvFile, DataDir, Image, Runtime, TLSDir string
+		Env                                                     []KV
+	}{n.Name, x.c.Name, prof.Etcd.EnvFile, x.etcdDataDir(prof, n), x.c.Etcd.Image, prof.Etcd.Runtime, tlsMountDir, env}
 	u := p.unit(prof.Etcd.Unit)
 	u.Enable = true
 	// The unit may have started with package defaults before the config
@@ -297,10 +320,20 @@ func (x *clusterContext) addDockerTCP(p *Plan, n *cluster.Node) error {
 		// Listed before docker.service: the socket must be up when the
 		// engine (re)starts, so that it takes the socket over.
 		p.Units = append(p.Units, Unit{Name: "docker-tcp.socket", Contents: text, Enable: true, Action: Start})
+		if err != nil {
+			return err
+		}
 		docker := p.unit(prof.Docker.Unit)
 		docker.Enable = true
 		docker.Action = Restart
 		docker.Dropins = append(docker.Dropins, Dropin{Name: "20-swarmboot-api.conf", Contents: floor})
+		if !x.c.Docker.TLS {
+			return nil
+		}
+		text, err = templates.Execute("docker-tls.conf", map[string]any{
+			"ExecStart": prof.Docker.ExecStart, "TLSArgs": joinArgs(dockerTLSArgs()),
+		})
+		docker.Dropins = append(docker.Dropins, Dropin{Name: "20-swarmboot-tls.conf", Contents: text})
 		return err
 	}
 	docker := p.unit(prof.Docker.Unit)
@@ -308,6 +341,7 @@ func (x *clusterContext) addDockerTCP(p *Plan, n *cluster.Node) error {
 	docker.Action = Restart
 	text, err := templates.Execute("docker-tcp.conf", map[string]any{
 		"ExecStart": prof.Docker.ExecStart, "Listen": "tcp://" + listen.String(),
+		"TLS": x.c.Docker.TLS, "TLSArgs": joinArgs(dockerTLSArgs()),
 	})
 	docker.Dropins = append(docker.Dropins,
 		Dropin{Name: "20-swarmboot-api.conf", Contents: floor},
@@ -322,7 +356,7 @@ type swarmUnit struct {
 }
 
 func (x *clusterContext) newSwarmUnit(p *Plan, description, container string) swarmUnit {
-	return swarmUnit{
+	u := swarmUnit{
 		Description:  description,
 		Container:    container,
 		Image:        x.c.Swarm.Image,
@@ -331,6 +365,19 @@ func (x *clusterContext) newSwarmUnit(p *Plan, description, container string) sw
 		Shell:        p.Profile.Shell,
 		DockerUnit:   p.Profile.Docker.Unit,
 	}
+	if x.c.UsesTLS() {
+		u.RunArgs = append(u.RunArgs, tlsMount...)
+	}
+	return u
+}
+
+// discoveryArgs end every swarm command: the TLS options for etcd, if
+// any, then the etcd:// URL of every member.
+func (x *clusterContext) discoveryArgs() []string {
+	if !x.c.Etcd.TLS {
+		return []string{x.discovery}
+	}
+	return append(discoveryTLSArgs(), x.discovery)
 }
 
 func (x *clusterContext) addSwarmJoin(p *Plan, n *cluster.Node) error {
@@ -343,7 +390,7 @@ func (x *clusterContext) addSwarmJoin(p *Plan, n *cluster.Node) error {
 	if s.TTL > 0 {
 		u.Args = append(u.Args, "--ttl="+s.TTL.String())
 	}
-	u.Args = append(u.Args, x.discovery)
+	u.Args = append(u.Args, x.discoveryArgs()...)
 	return p.addSwarmUnit("swarm-join.service", u)
 }
 
@@ -359,8 +406,14 @@ func (x *clusterContext) addSwarmManager(p *Plan, n *cluster.Node) error {
 	// -H: the swarm binary listens on 127.0.0.1 unless told otherwise
 	// (the upstream image set SWARM_HOST; an image built from the binary
 	// does not), and a published port needs it on every address.
-	u.RunArgs = []string{"-p", strconv.Itoa(x.c.Swarm.Manager.Port) + ":2375"}
-	u.Args = []string{"manage", "-H", "tcp://0.0.0.0:2375", x.discovery}
+	u.RunArgs = append([]string{"-p", strconv.Itoa(x.c.Swarm.Manager.Port) + ":2375"}, u.RunArgs...)
+	u.Args = []string{"manage", "-H", "tcp://0.0.0.0:2375"}
+	if x.c.Docker.TLS {
+		// The same flags secure the manager's own API and its calls to
+		// the engines.
+		u.Args = append(u.Args, dockerTLSArgs()...)
+	}
+	u.Args = append(u.Args, x.discoveryArgs()...)
 	return p.addSwarmUnit("swarm-manage.service", u)
 }
 

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/swarmboot/swarmboot/cluster"
+	"github.com/swarmboot/swarmboot/pki"
 	"github.com/swarmboot/swarmboot/profiles"
 	"github.com/swarmboot/swarmboot/render/nocloud"
 )
@@ -25,6 +26,10 @@ type Options struct {
 	// its own private network, and a static config for the first NIC
 	// would cut the VM off Vagrant's NAT.
 	NoStaticNetwork bool
+	// TLS are the nodes' TLS files by node name (pki.Prepare issues them;
+	// the CA's key is never among them); every node needs them when the
+	// cluster uses TLS (cluster.UsesTLS).
+	TLS map[string]pki.Material
 }
 
 // Kind says what an artifact is.
@@ -42,6 +47,7 @@ type Artifact struct {
 	Format profiles.Format // the config's format (for companions: the config they accompany)
 	Name   string          // file name inside the node's folder
 	Data   []byte
+	Secret bool // holds a private key
 }
 
 // Output is what render made for one node: its configs, in the order its
@@ -73,7 +79,7 @@ func Render(c *cluster.Cluster, o Options) ([]Output, error) {
 		without.Network = nil
 		c = &without
 	}
-	ctx := newClusterContext(c)
+	ctx := newClusterContext(c, o.TLS)
 	var nodes []*cluster.Node
 	for i := range c.Nodes {
 		if o.Keep == nil || o.Keep(&c.Nodes[i]) {
@@ -127,7 +133,7 @@ func (x *clusterContext) output(n *cluster.Node, pick func(*profiles.Profile) ([
 		if err != nil {
 			return Output{}, err
 		}
-		out.Artifacts = append(out.Artifacts, Artifact{Config, f, f.File(), data})
+		out.Artifacts = append(out.Artifacts, Artifact{Config, f, f.File(), data, p.Secret})
 		if f != profiles.CloudConfig {
 			continue
 		}
@@ -155,9 +161,9 @@ func noCloudCompanions(p *Plan, userData []byte) ([]Artifact, error) {
 	// instance-id, so a changed config is applied on the next boot and an
 	// unchanged one is not applied twice.
 	meta := nocloud.MetaData(nocloud.InstanceID(p.Cluster, p.Node, userData, netcfg), p.Hostname)
-	out := []Artifact{{MetaData, profiles.CloudConfig, nocloud.MetaDataFile, meta}}
+	out := []Artifact{{MetaData, profiles.CloudConfig, nocloud.MetaDataFile, meta, false}}
 	if netcfg != nil {
-		out = append(out, Artifact{NetworkConfig, profiles.CloudConfig, nocloud.NetworkConfigFile, netcfg})
+		out = append(out, Artifact{NetworkConfig, profiles.CloudConfig, nocloud.NetworkConfigFile, netcfg, false})
 	}
 	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/swarmboot/swarmboot/cluster"
 	_ "github.com/swarmboot/swarmboot/internal/testutil"
+	"github.com/swarmboot/swarmboot/pki"
 	"github.com/swarmboot/swarmboot/profiles"
 )
 
@@ -25,9 +26,23 @@ func mustLoad(t testing.TB, text string, file ...string) *cluster.Cluster {
 	return c
 }
 
+// testTLS gives every node stand-in TLS files; render copies them
+// without reading them (package pki makes and checks real ones).
+func testTLS(c *cluster.Cluster) map[string]pki.Material {
+	m := map[string]pki.Material{}
+	for _, n := range c.Nodes {
+		m[n.Name] = pki.Material{
+			CA:   []byte("-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n"),
+			Cert: []byte("-----BEGIN CERTIFICATE-----\n" + n.Name + "\n-----END CERTIFICATE-----\n"),
+			Key:  []byte("-----BEGIN EC PRIVATE KEY-----\n" + n.Name + "\n-----END EC PRIVATE KEY-----\n"),
+		}
+	}
+	return m
+}
+
 func planOf(t *testing.T, c *cluster.Cluster, name string) *Plan {
 	t.Helper()
-	plans, err := Plans(c)
+	plans, err := Plans(c, Options{TLS: testTLS(c)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +67,8 @@ func unitNamed(p *Plan, name string) *Unit {
 const seedLike = `version: 1
 cluster: t
 profile: %s
-docker: {bind: "%s"}
+docker: {bind: "%s", tls: false}
+etcd: {tls: false}
 swarm: {image_archive: /srv/swarm.tar, heartbeat: 5s, ttl: 15s}
 nodes:
   - {name: e1, ip: %s, roles: [etcd]}
@@ -125,7 +141,7 @@ func TestEtcdEnv(t *testing.T) {
 	c := mustLoad(t, `version: 1
 cluster: t
 profile: debian-12
-etcd: {token: tok}
+etcd: {token: tok, tls: false}
 nodes:
   - {name: a, ip: 10.0.0.1, roles: [etcd, docker, manager]}
   - {name: b, ip: 10.0.0.2, roles: [etcd]}
@@ -162,7 +178,7 @@ func TestCoreOSEtcd2(t *testing.T) {
 	c := mustLoad(t, `version: 1
 cluster: t
 profile: coreos
-etcd: {discovery: srv, srv: example.com}
+etcd: {discovery: srv, srv: example.com, tls: false}
 nodes:
   - {name: a, ip: 10.0.0.1, roles: [etcd, docker]}
 `)
@@ -227,7 +243,7 @@ func TestSocketFormGetsAPIFloor(t *testing.T) {
 	c := mustLoad(t, `version: 1
 cluster: t
 profile: flatcar
-docker: {activation: socket}
+docker: {activation: socket, tls: false}
 nodes: [{name: a, ip: 10.0.0.1, roles: [etcd, docker, manager]}]
 `)
 	p := planOf(t, c, "a")

@@ -10,8 +10,9 @@
 #   util-linux   blkid (how cloud-init finds LABEL=cidata)
 #   etcd-server  a real etcd (v2 API) for the swarm model's tests
 #   systemd      systemd-analyze verify: unit lines read back as systemd reads them
+#   openssl      openssl verify: every issued certificate checks against the CA
 set -euo pipefail
-pkgs=(cloud-init genisoimage ignition ruby vagrant util-linux etcd-server systemd)
+pkgs=(cloud-init genisoimage ignition ruby vagrant util-linux etcd-server systemd openssl)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

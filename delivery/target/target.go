@@ -50,6 +50,10 @@ type Target struct {
 	// itself: give it the payload (none or gzip), never base64 text, or the
 	// node receives base64 text it won't decode.
 	CLIEncodes bool
+	// SecretsAdvice is what to do on this provider when user-data holds
+	// private keys: any process on the instance can read user-data from
+	// the metadata service.
+	SecretsAdvice string
 }
 
 var table = []Target{
@@ -60,6 +64,11 @@ var table = []Target{
 		GzipHow:      "--encode gzip, passed as fileb://FILE so the CLI reads it as binary",
 		GzipEncoding: encode.Gzip,
 		CLIEncodes:   true,
+		// IMDSv2 with one hop keeps the metadata service, and so the
+		// node's key, out of reach of containers (their packets cross a
+		// second hop) and of unauthenticated requests (SSRF).
+		SecretsAdvice: "require IMDSv2 with hop limit 1 so containers cannot fetch the node's key from the metadata service: " +
+			"aws ec2 run-instances ... --metadata-options HttpTokens=required,HttpPutResponseHopLimit=1",
 	},
 	{
 		// Nova's API schema caps the base64 text at 65535 characters,

@@ -15,6 +15,7 @@ import (
 	"github.com/swarmboot/swarmboot/examples"
 	"github.com/swarmboot/swarmboot/output"
 	"github.com/swarmboot/swarmboot/profiles"
+	"github.com/swarmboot/swarmboot/render"
 )
 
 func initCommand() command {
@@ -76,7 +77,11 @@ func validateCommand() command {
 				// The same checks as render: snippets are merged and every
 				// config built (nothing written), so a description that
 				// validates also renders.
-				if _, err := delivery.Build(c, nil, delivery.Options{}); err != nil {
+				tls, err := validateTLS(e, c)
+				if err != nil {
+					return err
+				}
+				if _, err := delivery.Build(c, render.Options{TLS: tls}, delivery.Options{}); err != nil {
 					return err
 				}
 				fmt.Fprintf(e.stderr, "%s: valid: cluster %s, %s (%d etcd, %d docker)\n",

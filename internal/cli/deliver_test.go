@@ -82,10 +82,11 @@ func TestRenderTargetLimit(t *testing.T) {
 func TestRenderNoCloudISO(t *testing.T) {
 	debian, _ := filepath.Abs("../../examples/debian.yaml")
 	dir := filepath.Join(t.TempDir(), "out")
-	if code, _, errOut := runCLI(t, "", "render", debian, "-o", dir, "--format", "nocloud-iso"); code != ExitOK {
+	pkiDir := filepath.Join(t.TempDir(), "pki") // one PKI: the same certificates in both renders
+	if code, _, errOut := runCLI(t, "", "render", debian, "-o", dir, "--format", "nocloud-iso", "--pki", pkiDir); code != ExitOK {
 		t.Fatalf("exit %d\n%s", code, errOut)
 	}
-	_, userData, _ := runCLI(t, "", "render", debian, "--node", "etcd-2")
+	_, userData, _ := runCLI(t, "", "render", debian, "--node", "etcd-2", "--pki", pkiDir)
 	f, err := os.Open(filepath.Join(dir, "etcd-2", "seed.iso"))
 	if err != nil {
 		t.Fatal(err)
@@ -182,8 +183,12 @@ func TestVagrant(t *testing.T) {
 		}
 	}
 	fcos := "version: 1\ncluster: f\nprofile: fcos\nnodes: [{name: a, ip: 10.0.0.1, roles: [etcd, docker]}]\n"
-	if code, _, errOut := runCLI(t, fcos, "vagrant", "-", "-o", dir); code != ExitInvalid || !strings.Contains(errOut, "cannot deliver") {
+	pkiDir := filepath.Join(t.TempDir(), "pki")
+	if code, _, errOut := runCLI(t, fcos, "vagrant", "-", "-o", dir, "--pki", pkiDir); code != ExitInvalid || !strings.Contains(errOut, "cannot deliver") {
 		t.Errorf("fcos under Vagrant: exit %d\n%s", code, errOut)
+	}
+	if _, err := os.Stat(pkiDir); !os.IsNotExist(err) {
+		t.Errorf("a refused render made a PKI: %v", err)
 	}
 }
 

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -13,6 +12,7 @@ import (
 	"github.com/swarmboot/swarmboot/delivery/target"
 	"github.com/swarmboot/swarmboot/output"
 	"github.com/swarmboot/swarmboot/profiles"
+	"github.com/swarmboot/swarmboot/render"
 )
 
 const renderHelp = `Renders the description. With -o DIR, writes one folder per node:
@@ -52,6 +52,7 @@ func renderCommand() command {
 			tgt := fs.StringP("target", "t", "", "check sizes against a provider's user-data limit")
 			selector := fs.String("nodes", "", "with -o: only these nodes: `NAMES`, role=ROLE or profile=PROFILE")
 			strict := fs.Bool("strict", false, "fail on warnings too")
+			pkiDir := fs.String("pki", "", "the cluster's PKI `DIR` (default: tls.dir beside FILE)")
 			var o delivery.Options
 			fs.StringVar(&o.Matchbox.URL, "matchbox-url", "", "matchbox: its HTTP endpoint as machines reach it")
 			fs.StringVar(&o.Matchbox.FlatcarChannel, "flatcar-channel", "stable", "matchbox: Flatcar channel")
@@ -101,14 +102,36 @@ func renderCommand() command {
 				if err != nil {
 					return err
 				}
+				in := render.Options{}
 				if *node != "" {
-					return renderOne(e, c, *node, o)
-				}
-				keep, err := c.Select(*selector)
-				if err != nil {
+					if err := knownNode(c, *node); err != nil {
+						return err
+					}
+					in.Keep = func(n *cluster.Node) bool { return n.Name == *node }
+				} else if in.Keep, err = c.Select(*selector); err != nil {
 					return usagef("%v", err)
 				}
-				return renderAll(e, c, keep, o, *out)
+				if err := o.CheckNodes(c, in.Keep); err != nil {
+					return err
+				}
+				tls, err := prepareTLS(c, *pkiDir)
+				if err != nil {
+					return err
+				}
+				in.TLS = tls.Material
+				res, err := delivery.Build(c, in, o)
+				if err != nil {
+					return err
+				}
+				if err := commitTLS(e, c, tls); err != nil {
+					return err
+				}
+				warn(e, res)
+				if *node != "" {
+					_, err = e.stdout.Write(res.Files[res.Primary[*node]])
+					return err
+				}
+				return writeResult(e, c, res, *out)
 			}
 		},
 	}
@@ -117,35 +140,38 @@ func renderCommand() command {
 // matchboxFlags apply to --format matchbox only.
 var matchboxFlags = []string{"matchbox-url", "flatcar-channel", "flatcar-version", "fcos-stream", "fcos-version", "remote-assets", "kernel-arg"}
 
-// renderOne prints one node's primary config (or seed image).
-func renderOne(e env, c *cluster.Cluster, name string, o delivery.Options) error {
+// knownNode refuses a --node that names no node.
+func knownNode(c *cluster.Cluster, name string) error {
 	var names []string
 	for i := range c.Nodes {
+		if c.Nodes[i].Name == name {
+			return nil
+		}
 		names = append(names, c.Nodes[i].Name)
 	}
-	if !slices.Contains(names, name) {
-		return usagef("no node %q in %s; nodes are %s", name, c.File, strings.Join(names, ", "))
-	}
-	res, err := delivery.Build(c, func(n *cluster.Node) bool { return n.Name == name }, o)
-	if err != nil {
-		return err
-	}
-	warn(e, res)
-	_, err = e.stdout.Write(res.Files[res.Primary[name]])
-	return err
+	return usagef("no node %q in %s; nodes are %s", name, c.File, strings.Join(names, ", "))
 }
 
-func renderAll(e env, c *cluster.Cluster, keep func(*cluster.Node) bool, o delivery.Options, dir string) error {
-	res, err := delivery.Build(c, keep, o)
-	if err != nil {
-		return err
-	}
-	warn(e, res)
+// writeResult writes the delivered files and says what it wrote, and
+// which files hold private keys.
+func writeResult(e env, c *cluster.Cluster, res *delivery.Result, dir string) error {
 	if err := output.WriteTree(dir, res.Files, output.Options{FileMode: res.Mode, Warn: warner(e)}); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "wrote %s for %s of cluster %s into %s\n", count(len(res.Files), "file"), count(res.Nodes, "node"), c.Name, dir)
+	if n := len(res.Secrets); n > 0 {
+		fmt.Fprintf(e.stderr, "%s hold a node's private TLS key (%s%s): hand them only to that node; user-data is readable by anyone who can describe the instance\n",
+			count(n, "file"), strings.Join(res.Secrets[:min(n, 3)], ", "), more(n-3))
+	}
 	return nil
+}
+
+// more is ", and N more" for a shortened list.
+func more(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" and %d more", n)
 }
 
 func warn(e env, res *delivery.Result) {

@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/swarmboot/swarmboot/delivery"
-	"github.com/swarmboot/swarmboot/output"
+	"github.com/swarmboot/swarmboot/render"
 )
 
 func vagrantCommand() command {
@@ -27,6 +27,7 @@ func vagrantCommand() command {
 			fs.IntVar(&o.Vagrant.Memory, "memory", 1024, "memory per VM in MiB")
 			fs.IntVar(&o.Vagrant.CPUs, "cpus", 1, "CPUs per VM")
 			strict := fs.Bool("strict", false, "fail on warnings too")
+			pkiDir := fs.String("pki", "", "the cluster's PKI `DIR` (default: tls.dir beside FILE)")
 			return func(e env, args []string) error {
 				file, err := oneFile(args)
 				if err != nil {
@@ -35,6 +36,10 @@ func vagrantCommand() command {
 				if *out == "" {
 					return usagef("missing -o DIR: where the Vagrantfile goes")
 				}
+				// 0 would mean "the default" to delivery; on the command line it is a mistake.
+				if fs.Changed("cpus") && o.Vagrant.CPUs == 0 || fs.Changed("memory") && o.Vagrant.Memory == 0 {
+					return usagef("--cpus and --memory take positive numbers")
+				}
 				if err := o.Validate(); err != nil {
 					return err
 				}
@@ -42,14 +47,24 @@ func vagrantCommand() command {
 				if err != nil {
 					return err
 				}
-				res, err := delivery.Build(c, nil, o)
+				if err := o.CheckNodes(c, nil); err != nil {
+					return err
+				}
+				tls, err := prepareTLS(c, *pkiDir)
 				if err != nil {
 					return err
 				}
-				if err := output.WriteTree(*out, res.Files, output.Options{FileMode: res.Mode, Warn: warner(e)}); err != nil {
+				res, err := delivery.Build(c, render.Options{TLS: tls.Material}, o)
+				if err != nil {
 					return err
 				}
-				fmt.Fprintf(e.stderr, "wrote %s/Vagrantfile for %d VMs; run: cd %s && VAGRANT_EXPERIMENTAL=cloud_init,disks vagrant up\n", *out, res.Nodes, *out)
+				if err := commitTLS(e, c, tls); err != nil {
+					return err
+				}
+				if err := writeResult(e, c, res, *out); err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stderr, "run: cd %s && VAGRANT_EXPERIMENTAL=cloud_init,disks vagrant up\n", *out)
 				return nil
 			}
 		},

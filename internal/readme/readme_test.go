@@ -307,7 +307,10 @@ func TestREADMEConsoleExamples(t *testing.T) {
 // command it cannot run are all reported; the right output and a proper
 // "..." pass.
 func TestCheckerFailsOnWrongOutput(t *testing.T) {
-	const render = "$ swarmboot render examples/seed.yaml -o out\n"
+	// The seed's plain form is warned about first, on every render.
+	const render = "$ swarmboot render examples/seed.yaml -o out\n" +
+		"examples/seed.yaml:16:8: warning at $.etcd.tls: etcd takes any client and peer over plain HTTP: whoever reaches port 2379 can rewrite the swarm's discovery; remove `tls: false` for TLS with client certificates\n" +
+		"examples/seed.yaml:20:8: warning at $.docker.tls: the Docker API on port 2375 and the swarm manager on 8333 take any client, without TLS: whoever reaches them has root on every node; remove `tls: false` for mutual TLS\n"
 	const ls = "$ ls out/etcd-01 out/docker-01\nout/docker-01:\nconfig.bu  config.ign\n\nout/etcd-01:\nmeta-data  network-config  user-data\n"
 	cases := []struct {
 		name, block string
@@ -318,6 +321,7 @@ func TestCheckerFailsOnWrongOutput(t *testing.T) {
 		{"elided tail", render + "wrote 15 files for 6 nodes of cluster demo into out\n  ...\n", true},
 		{"wrong line", render + "wrote 16 files for 6 nodes of cluster demo into out\n", false},
 		{"missing line", render, false},
+		{"missing warning", "$ swarmboot render examples/seed.yaml -o out\nwrote 15 files for 6 nodes of cluster demo into out\n", false},
 		{"extra line", render + "wrote 15 files for 6 nodes of cluster demo into out\nand more\n", false},
 		{"wrong after elision", render + "...\nwrote 15 files into out\n", false},
 		{"wrong ls", render + "...\n$ ls out/etcd-01\nmeta-data  user-data\n", false},

@@ -1,0 +1,109 @@
+package render
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/swarmboot/swarmboot/cluster"
+	"github.com/swarmboot/swarmboot/pki"
+	"github.com/swarmboot/swarmboot/profiles"
+	"github.com/swarmboot/swarmboot/templates"
+)
+
+// tlsDir is where every node keeps its TLS files: Docker and the swarm
+// containers (which mount it) read them there.
+const tlsDir = "/etc/swarmboot/tls"
+
+// The file names in a TLS directory, as docker-machine and the docker CLI
+// name them.
+const (
+	caFile   = "ca.pem"
+	certFile = "cert.pem"
+	keyFile  = "key.pem"
+)
+
+// tlsFileList is the files of a TLS directory, in the order they are written.
+var tlsFileList = []string{caFile, certFile, keyFile}
+
+// addTLSFiles writes the node's certificate, key and the CA certificate.
+func (x *clusterContext) addTLSFiles(p *Plan, n *cluster.Node) error {
+	files, ok := x.tls[n.Name]
+	if !ok || len(files.Cert) == 0 || len(files.Key) == 0 || len(files.CA) == 0 {
+		return fmt.Errorf("TLS is on but no certificate was issued for this node; render with `swarmboot render`, which issues it into the cluster's PKI")
+	}
+	p.Secret = true
+	p.Files = append(p.Files, tlsDirFiles(tlsDir, "", files)...)
+	return nil
+}
+
+// tlsDirFiles are the three files in dir: the key 0600, owned by owner
+// ("" is root) like the rest.
+func tlsDirFiles(dir, owner string, f pki.Material) []File {
+	return []File{
+		{Path: dir + "/" + caFile, Mode: 0o644, Contents: string(f.CA), Owner: owner},
+		{Path: dir + "/" + certFile, Mode: 0o644, Contents: string(f.Cert), Owner: owner},
+		{Path: dir + "/" + keyFile, Mode: 0o600, Contents: string(f.Key), Owner: owner},
+	}
+}
+
+// etcdTLS gives etcd the node's TLS files the way its system lets it read
+// them, and returns the directory etcd reads them from.
+func (x *clusterContext) etcdTLS(p *Plan, n *cluster.Node) (string, error) {
+	t := p.Profile.Etcd.TLS
+	switch t.Files {
+	case profiles.EtcdTLSCredentials:
+		dir := "/run/credentials/" + p.Profile.Etcd.Unit
+		text, err := templates.Execute("etcd-tls.conf", map[string]any{"Dir": dir, "From": tlsDir, "Files": tlsFileList})
+		u := p.unit(p.Profile.Etcd.Unit)
+		u.Dropins = append(u.Dropins, Dropin{Name: "20-swarmboot-tls.conf", Contents: text})
+		return dir, err
+	case profiles.EtcdTLSCopy:
+		p.Files = append(p.Files, tlsDirFiles(t.Dir, t.User, x.tls[n.Name])...)
+		return t.SeenAs, nil
+	case profiles.EtcdTLSMount:
+		return tlsDir, nil
+	}
+	return "", fmt.Errorf("profile %s: etcd has no way to read TLS files (%q)", p.Profile.Name, t.Files)
+}
+
+// etcdTLSEnv is etcd's TLS settings for files in dir: the same certificate
+// serves clients and peers, and both must present one from the CA.
+func etcdTLSEnv(dir string) []KV {
+	ca, cert, key := dir+"/"+caFile, dir+"/"+certFile, dir+"/"+keyFile
+	return []KV{
+		{"ETCD_CERT_FILE", cert},
+		{"ETCD_KEY_FILE", key},
+		{"ETCD_TRUSTED_CA_FILE", ca},
+		{"ETCD_CLIENT_CERT_AUTH", "true"},
+		{"ETCD_PEER_CERT_FILE", cert},
+		{"ETCD_PEER_KEY_FILE", key},
+		{"ETCD_PEER_TRUSTED_CA_FILE", ca},
+		{"ETCD_PEER_CLIENT_CERT_AUTH", "true"},
+	}
+}
+
+// dockerTLSArgs are dockerd's and swarm manage's flags for mutual TLS with
+// the node's files.
+func dockerTLSArgs() []string {
+	return []string{
+		"--tlsverify",
+		"--tlscacert=" + tlsDir + "/" + caFile,
+		"--tlscert=" + tlsDir + "/" + certFile,
+		"--tlskey=" + tlsDir + "/" + keyFile,
+	}
+}
+
+// discoveryTLSArgs make swarm's libkv speak https to etcd with the node's
+// certificate.
+func discoveryTLSArgs() []string {
+	return []string{
+		"--discovery-opt=kv.cacertfile=" + tlsDir + "/" + caFile,
+		"--discovery-opt=kv.certfile=" + tlsDir + "/" + certFile,
+		"--discovery-opt=kv.keyfile=" + tlsDir + "/" + keyFile,
+	}
+}
+
+// tlsMount lets a swarm container read the node's TLS files.
+var tlsMount = []string{"-v", tlsDir + ":" + tlsDir + ":ro"}
+
+func joinArgs(args []string) string { return strings.Join(args, " ") }
