@@ -87,7 +87,6 @@ func TestLoadErrors(t *testing.T) {
 			"roles: [docker, manager]}", ErrTopology, "9:3", "$.nodes", "no node has the etcd role"},
 		{"no docker host", "roles: [etcd, docker, manager]}\n  - {name: b, ip: 10.0.0.2, roles: [etcd, docker]}\n  - {name: c, ip: 10.0.0.3, roles: [etcd, docker]}",
 			"roles: [etcd, manager]}", ErrTopology, "9:3", "$.nodes", "no node has the docker role"},
-		{"two managers", "roles: [etcd, docker]}", "roles: [etcd, docker, manager]}", ErrTopology, "10:36", "$.nodes[1].roles", "HA managers"},
 		{"manager port clash", "manager: {port: 8333}", "manager: {port: 2375}", ErrPortConflict, "7:25", "$.swarm.manager.port", "Ways out"},
 		{"engine on etcd port", "docker: {port: 2375}", "docker: {port: 2379}", ErrPortConflict, "6:16", "$.docker.port", "both use port 2379"},
 		{"port out of range", "docker: {port: 2375}", "docker: {port: 70000}", ErrOutOfRange, "6:16", "$.docker.port", "1-65535"},
@@ -444,4 +443,22 @@ func has(r *Report, kind error) bool {
 		}
 	}
 	return false
+}
+
+// TestHAManagers: several managers are valid, and a port conflict is
+// explained on each manager's host.
+func TestHAManagers(t *testing.T) {
+	ha := strings.Replace(base, "  - {name: b, ip: 10.0.0.2, roles: [etcd, docker]}", "  - {name: b, ip: 10.0.0.2, roles: [etcd, docker, manager]}", 1)
+	c, rep := Load("ha.yaml", []byte(ha))
+	if err := rep.Err(true); err != nil || len(c.Managers()) != 2 {
+		t.Fatalf("two managers: %v, %d managers", err, len(c.Managers()))
+	}
+	clash := strings.Replace(ha, "swarm: {manager: {port: 8333}}", "swarm: {manager: {port: 2375}}", 1)
+	_, rep = Load("clash.yaml", []byte(clash))
+	text := rep.String()
+	for _, want := range []string{"the manager on a would publish port 2375", "the manager on b would publish port 2375"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the conflict is not explained for each manager (%q):\n%s", want, text)
+		}
+	}
 }

@@ -189,7 +189,11 @@ func (c *Cluster) Members() []*Node { return c.withRole(RoleEtcd) }
 // DockerHosts returns the nodes whose engine joins the swarm.
 func (c *Cluster) DockerHosts() []*Node { return c.withRole(RoleDocker) }
 
-// Manager returns the manager node, or nil.
+// Managers returns the nodes that run a swarm manager: one, or several
+// that elect a primary through etcd (swarm manage --replication).
+func (c *Cluster) Managers() []*Node { return c.withRole(RoleManager) }
+
+// Manager returns the first manager node, or nil.
 func (c *Cluster) Manager() *Node {
 	if m := c.withRole(RoleManager); len(m) > 0 {
 		return m[0]

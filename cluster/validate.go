@@ -591,18 +591,9 @@ func (c *Cluster) validateTopology(v validator) {
 	if len(c.DockerHosts()) == 0 {
 		v.errorf("$.nodes", ErrTopology, "no node has the docker role; the swarm needs at least one Docker host")
 	}
-	var managers []int
-	for i := range c.Nodes {
-		if c.Nodes[i].Has(RoleManager) {
-			managers = append(managers, i)
-		}
-	}
-	switch {
-	case len(managers) == 0:
-		v.warnf("$.nodes", WarnNoManager, "no node has the manager role; engines will register in etcd but nothing serves the swarm API (add `manager` to one node)")
-	case len(managers) > 1:
-		v.errorf(fmt.Sprintf("$.nodes[%d].roles", managers[1]), ErrTopology,
-			"%d nodes have the manager role; classic swarm HA managers are not supported yet: keep `manager` on one node", len(managers))
+	// Several managers elect a primary through etcd; any number works.
+	if len(c.Managers()) == 0 {
+		v.warnf("$.nodes", WarnNoManager, "no node has the manager role; engines will register in etcd but nothing serves the swarm API (add `manager` to one node, or to several for replicas that survive a lost node)")
 	}
 	for i := range c.Nodes {
 		c.validatePorts(v, i)

@@ -117,8 +117,13 @@ func writeEnv(c *cluster.Cluster, dir string) error {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# swarmboot: the operator's environment for cluster %s. Source it:\n#   . %s\n", c.Name, filepath.Join(dir, "client", "env"))
-	if m := c.Manager(); m != nil {
-		fmt.Fprintf(&b, "export DOCKER_HOST=%s\n", shellQuote("tcp://"+netip.AddrPortFrom(m.IP, uint16(c.Swarm.Manager.Port)).String()))
+	for i, m := range c.Managers() {
+		host := "tcp://" + netip.AddrPortFrom(m.IP, uint16(c.Swarm.Manager.Port)).String()
+		if i > 0 { // replicas: any of them serves the swarm's API
+			fmt.Fprintf(&b, "# or DOCKER_HOST=%s (%s)\n", shellQuote(host), m.Name)
+			continue
+		}
+		fmt.Fprintf(&b, "export DOCKER_HOST=%s\n", shellQuote(host))
 		if c.Docker.TLS {
 			fmt.Fprintf(&b, "export DOCKER_TLS_VERIFY=1\nexport DOCKER_CERT_PATH=%s\n", shellQuote(abs))
 		}

@@ -408,6 +408,11 @@ func (x *clusterContext) addSwarmManager(p *Plan, n *cluster.Node) error {
 	// does not), and a published port needs it on every address.
 	u.RunArgs = append([]string{"-p", strconv.Itoa(x.c.Swarm.Manager.Port) + ":2375"}, u.RunArgs...)
 	u.Args = []string{"manage", "-H", "tcp://0.0.0.0:2375"}
+	if len(x.c.Managers()) > 1 {
+		// Replicas elect a primary through etcd and forward to it at the
+		// address it advertises: its host's published port.
+		u.Args = append(u.Args, "--replication", "--advertise="+hostPort(n.IP, x.c.Swarm.Manager.Port))
+	}
 	if x.c.Docker.TLS {
 		// The same flags secure the manager's own API and its calls to
 		// the engines.

@@ -141,3 +141,19 @@ func TestTLSPartly(t *testing.T) {
 		t.Errorf("the plain form needs no certificates and writes none: %v", err)
 	}
 }
+
+// TestHAManagers: with several managers each one runs with --replication
+// and advertises its own published address; with one, neither flag.
+func TestHAManagers(t *testing.T) {
+	ha := mustLoad(t, strings.Replace(fmt.Sprintf(tlsLike, "debian-12", "drop-in"), "roles: [etcd, docker]}\n  - {name: c", "roles: [etcd, docker, manager]}\n  - {name: c", 1))
+	for node, ip := range map[string]string{"a": "10.0.0.1", "b": "10.0.0.2"} {
+		manage := unitNamed(planOf(t, ha, node), "swarm-manage.service")
+		if manage == nil || !strings.Contains(manage.Contents, "manage -H tcp://0.0.0.0:2375 --replication --advertise="+ip+":8333 --tlsverify") {
+			t.Errorf("%s: %v", node, manage)
+		}
+	}
+	one := mustLoad(t, fmt.Sprintf(tlsLike, "debian-12", "drop-in"))
+	if manage := unitNamed(planOf(t, one, "a"), "swarm-manage.service"); manage == nil || strings.Contains(manage.Contents, "--replication") {
+		t.Errorf("a single manager needs no replication: %v", manage)
+	}
+}

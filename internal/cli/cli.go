@@ -44,7 +44,7 @@ type command struct {
 }
 
 func commands() []command {
-	return []command{initCommand(), validateCommand(), renderCommand(), vagrantCommand(), pkiCommand(), profilesCommand(), schemaCommand(), versionCommand()}
+	return []command{initCommand(), validateCommand(), renderCommand(), vagrantCommand(), pkiCommand(), verifyCommand(), profilesCommand(), schemaCommand(), versionCommand()}
 }
 
 const overview = `swarmboot turns one cluster description (YAML) into the boot-time user-data
