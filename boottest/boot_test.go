@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -296,7 +297,11 @@ func summarizeInfo(info string) string {
 // Every engine must report the floor swarmboot's drop-in sets, and the
 // manager must list each one Healthy (a Pending engine still counts in
 // `Nodes:`, so the count alone proves nothing); then the cluster must stay
-// so across a registration TTL.
+// so across a registration TTL. It is the TLS cluster (swarmboot's
+// defaults): every check above went over mutual TLS, and then the seed's
+// end state must hold through `docker --tlsverify ... info` and the
+// cluster must refuse clients without a certificate of its CA, and plain
+// http.
 func TestBootDocker29(t *testing.T) {
 	ctx := testContext(t)
 	c := bootCluster(ctx, t, Boot{"docker29", "testdata/docker29.yaml", ImageForkyDocker29})
@@ -312,6 +317,40 @@ func TestBootDocker29(t *testing.T) {
 		}
 	}
 	steadyAcrossTTL(ctx, t, c)
+	t.Run("TLS", func(t *testing.T) { checkTLS(ctx, t, c) })
+}
+
+// checkTLS asserts, on a booted TLS cluster, the seed's end state over TLS
+// (the docker CLI with --tlsverify and the operator's certificate lists
+// every Docker host Healthy through the manager) and that the cluster
+// refuses a client without a certificate and one with another CA's on an
+// engine (2376), the manager (8333) and an etcd member (2379), and plain
+// http to etcd and to an engine; each refusal right after the operator's
+// own request to the same server succeeded.
+func checkTLS(ctx context.Context, t *testing.T, c *Cluster) {
+	if !c.Desc.Docker.TLS || !c.Desc.Etcd.TLS {
+		t.Fatalf("%s is not the TLS cluster (docker tls %v, etcd tls %v)", c.Desc.File, c.Desc.Docker.TLS, c.Desc.Etcd.TLS)
+	}
+	info, err := c.DockerInfoLists(ctx)
+	if err != nil {
+		t.Fatalf("docker --tlsverify -H tcp://manager info: %v\n%s", err, info)
+	}
+	t.Logf("docker --tlsverify (operator's certificate) -H tcp://manager info: %s, every Docker host Healthy", summarizeInfo(info))
+
+	other, err := OtherCA(filepath.Join(c.WorkDir, "other-pki"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine := pickNode(c.Desc, "docker", c.Desc.Manager().Name, "")
+	member := pickNode(c.Desc, "etcd", engine.Name, "")
+	for _, r := range c.Check.TLSRefusals(engine, member, other) {
+		said, err := c.Check.Refused(ctx, r)
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		t.Logf("refused, %s (%s): %s", r.What, r.URL, said)
+	}
 }
 
 // TestBootPackages boots the path users take by default: the image has no

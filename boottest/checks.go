@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -16,8 +18,53 @@ import (
 type Checker struct {
 	NS   *Netns
 	Desc *Description
+	// Client is the operator's client material the render wrote
+	// (<pki>/client: ca.pem, cert.pem, key.pem). Where the description
+	// uses TLS (etcd, or the engines and the manager), the clients speak
+	// https and present it; elsewhere they speak plain http.
+	Client string
 	// CallTimeout bounds one client call (default 10 s).
 	CallTimeout time.Duration
+}
+
+// ClientFiles are the TLS files of a client: curl's and etcdctl's
+// --cacert, --cert and --key.
+type ClientFiles struct{ CA, Cert, Key string }
+
+// ClientIn names the ca.pem, cert.pem and key.pem in dir (DOCKER_CERT_PATH's
+// layout, as swarmboot writes <pki>/client).
+func ClientIn(dir string) ClientFiles {
+	return ClientFiles{filepath.Join(dir, "ca.pem"), filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")}
+}
+
+// Flags are the files as curl's and etcdctl's flags (they share them);
+// an empty field is left out.
+func (f ClientFiles) Flags() []string {
+	var out []string
+	for _, kv := range [][2]string{{"--cacert", f.CA}, {"--cert", f.Cert}, {"--key", f.Key}} {
+		if kv[1] != "" {
+			out = append(out, kv[0], kv[1])
+		}
+	}
+	return out
+}
+
+// The one place that decides how a client reaches a service: with tls
+// (Desc.Etcd.TLS for etcd, Desc.Docker.TLS for the engines and the
+// manager) an https URL and the operator's client files, else plain
+// http and no flags.
+func (c *Checker) url(tls bool, ip fmt.Stringer, port int) string {
+	if tls {
+		return fmt.Sprintf("https://%s:%d", ip, port)
+	}
+	return fmt.Sprintf("http://%s:%d", ip, port)
+}
+
+func (c *Checker) tlsFlags(tls bool) []string {
+	if !tls {
+		return nil
+	}
+	return ClientIn(c.Client).Flags()
 }
 
 func (c *Checker) call(ctx context.Context, env []string, name string, args ...string) (string, error) {
@@ -33,20 +80,62 @@ func (c *Checker) call(ctx context.Context, env []string, name string, args ...s
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return "", fmt.Errorf("%s %s: %v %s", name, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+		return "", &CallError{Cmd: name + " " + strings.Join(args, " "), Err: err,
+			Stdout: strings.TrimSpace(string(out)), Stderr: strings.TrimSpace(stderr.String())}
 	}
 	return string(out), nil
 }
 
-func (c *Checker) etcdURL(n Node) string {
-	return fmt.Sprintf("http://%s:%d", n.IP, c.Desc.Etcd.ClientPort)
+// CallError is a client call that failed, with what it printed.
+type CallError struct {
+	Cmd            string
+	Err            error // *exec.ExitError when the client ran
+	Stdout, Stderr string
+}
+
+func (e *CallError) Error() string { return fmt.Sprintf("%s: %v %s", e.Cmd, e.Err, e.Stderr) }
+
+func (c *Checker) etcdURL(n Node) string { return c.url(c.Desc.Etcd.TLS, n.IP, c.Desc.Etcd.ClientPort) }
+
+// EngineURL is the base URL of the node's engine API on TCP.
+func (c *Checker) EngineURL(n Node) string { return c.url(c.Desc.Docker.TLS, n.IP, c.Desc.Docker.Port) }
+
+// ManagerURL is the base URL of the swarm manager's API.
+func (c *Checker) ManagerURL() string {
+	return c.url(c.Desc.Docker.TLS, c.Desc.Manager().IP, c.Desc.Swarm.Manager.Port)
+}
+
+// etcdctl runs etcdctl (API v3) against the members, with the client's
+// TLS files where etcd uses TLS.
+func (c *Checker) etcdctl(ctx context.Context, via []Node, args ...string) (string, error) {
+	var eps []string
+	for _, n := range via {
+		eps = append(eps, c.etcdURL(n))
+	}
+	args = append(append([]string{"--endpoints=" + strings.Join(eps, ","), "--command-timeout=5s"},
+		c.tlsFlags(c.Desc.Etcd.TLS)...), args...)
+	return c.call(ctx, []string{"ETCDCTL_API=3"}, "etcdctl", args...)
+}
+
+// curl GETs url with the client's TLS files where tls says so; fail makes
+// an HTTP error status an error (-f).
+func (c *Checker) curl(ctx context.Context, tls, fail bool, url string) (string, error) {
+	return c.Get(ctx, c.tlsFlags(tls), fail, url)
+}
+
+// Get GETs url with curl and the given TLS flags (ClientFiles.Flags).
+func (c *Checker) Get(ctx context.Context, tlsFlags []string, fail bool, url string) (string, error) {
+	args := []string{"-sS", "--max-time", "8"}
+	if fail {
+		args = append(args, "-f")
+	}
+	return c.call(ctx, nil, "curl", append(append(args, tlsFlags...), url)...)
 }
 
 // EtcdMembers returns the names of the started members, as
 // `etcdctl member list` reports them through any of the endpoints.
 func (c *Checker) EtcdMembers(ctx context.Context, via []Node) ([]string, error) {
-	out, err := c.call(ctx, []string{"ETCDCTL_API=3"}, "etcdctl", "--endpoints="+c.Desc.EtcdEndpoints(via),
-		"--command-timeout=5s", "member", "list", "-w", "json")
+	out, err := c.etcdctl(ctx, via, "member", "list", "-w", "json")
 	if err != nil {
 		return nil, err
 	}
@@ -71,15 +160,13 @@ func (c *Checker) EtcdMembers(ctx context.Context, via []Node) ([]string, error)
 
 // EtcdHealthy runs `etcdctl endpoint health` against one member.
 func (c *Checker) EtcdHealthy(ctx context.Context, n Node) error {
-	_, err := c.call(ctx, []string{"ETCDCTL_API=3"}, "etcdctl", "--endpoints="+c.etcdURL(n),
-		"--command-timeout=5s", "endpoint", "health")
+	_, err := c.etcdctl(ctx, []Node{n}, "endpoint", "health")
 	return err
 }
 
 // EtcdPut writes a key through the given members (a quorum write).
 func (c *Checker) EtcdPut(ctx context.Context, via []Node, key, value string) error {
-	_, err := c.call(ctx, []string{"ETCDCTL_API=3"}, "etcdctl", "--endpoints="+c.Desc.EtcdEndpoints(via),
-		"--command-timeout=5s", "put", key, value)
+	_, err := c.etcdctl(ctx, via, "put", key, value)
 	return err
 }
 
@@ -92,8 +179,7 @@ type EngineVersion struct {
 // DockerVersion asks the engine's GET /version on its TCP port.
 func (c *Checker) DockerVersion(ctx context.Context, n Node) (EngineVersion, error) {
 	var v EngineVersion
-	out, err := c.call(ctx, nil, "curl", "-sSf", "--max-time", "8",
-		fmt.Sprintf("http://%s:%d/version", n.IP, c.Desc.Docker.Port))
+	out, err := c.curl(ctx, c.Desc.Docker.TLS, true, c.EngineURL(n)+"/version")
 	if err != nil {
 		return v, err
 	}
@@ -119,7 +205,7 @@ func (c *Checker) SwarmRegistrations(ctx context.Context, via []Node) (map[strin
 	key := path.Join("/v2/keys", c.Desc.Swarm.Path, "docker/swarm/nodes")
 	var lastErr error
 	for _, n := range via {
-		out, err := c.call(ctx, nil, "curl", "-sS", "--max-time", "8", c.etcdURL(n)+key)
+		out, err := c.curl(ctx, c.Desc.Etcd.TLS, false, c.etcdURL(n)+key)
 		if err != nil {
 			lastErr = err
 			continue
@@ -166,13 +252,16 @@ type SwarmNode struct {
 
 // ManagerNodes asks the manager's GET /info for its nodes.
 func (c *Checker) ManagerNodes(ctx context.Context) ([]SwarmNode, string, error) {
-	m := c.Desc.Manager()
-	return c.SwarmInfo(ctx, fmt.Sprintf("%s:%d", m.IP, c.Desc.Swarm.Manager.Port))
+	return c.swarmInfo(ctx, c.Desc.Docker.TLS, c.ManagerURL())
 }
 
-// SwarmInfo asks a swarm manager at host:port for GET /info.
+// SwarmInfo asks a plain-http swarm manager at host:port for GET /info.
 func (c *Checker) SwarmInfo(ctx context.Context, hostPort string) ([]SwarmNode, string, error) {
-	out, err := c.call(ctx, nil, "curl", "-sSf", "--max-time", "8", "http://"+hostPort+"/info")
+	return c.swarmInfo(ctx, false, "http://"+hostPort)
+}
+
+func (c *Checker) swarmInfo(ctx context.Context, tls bool, base string) ([]SwarmNode, string, error) {
+	out, err := c.curl(ctx, tls, true, base+"/info")
 	if err != nil {
 		return nil, "", err
 	}
@@ -212,9 +301,45 @@ func ParseSwarmInfo(body string) ([]SwarmNode, string, error) {
 	return nodes, info.ServerVersion, nil
 }
 
+// ParseDockerInfoNodes reads the engines out of the docker CLI's `docker
+// info` against a classic swarm manager, which prints the manager's
+// SystemStatus pairs as "label: value" lines: "node-1: 10.77.0.11:2376"
+// opens an engine, "└ Status: Healthy" (and "└ Error: ...") follow.
+func ParseDockerInfoNodes(info string) []SwarmNode {
+	var nodes []SwarmNode
+	for _, l := range strings.Split(info, "\n") {
+		label, value, ok := strings.Cut(strings.TrimSpace(l), ": ")
+		switch {
+		case !ok:
+		case strings.HasPrefix(label, "└"):
+			if len(nodes) == 0 {
+				continue
+			}
+			switch strings.TrimSpace(strings.TrimPrefix(label, "└")) {
+			case "Status":
+				nodes[len(nodes)-1].Status = value
+			case "Error":
+				nodes[len(nodes)-1].Error = value
+			}
+		default:
+			if _, err := netip.ParseAddrPort(value); err == nil {
+				nodes = append(nodes, SwarmNode{Name: label, Addr: value})
+			}
+		}
+	}
+	return nodes
+}
+
 // DockerInfo runs the docker CLI's `docker -H tcp://manager info`, the
-// seed's final check, and returns its output.
+// seed's final check (with --tlsverify and the client's files where the
+// manager uses TLS), and returns its output.
 func (c *Checker) DockerInfo(ctx context.Context) (string, error) {
 	m := c.Desc.Manager()
-	return c.call(ctx, nil, "docker", "-H", fmt.Sprintf("tcp://%s:%d", m.IP, c.Desc.Swarm.Manager.Port), "info")
+	var args []string
+	if c.Desc.Docker.TLS {
+		f := ClientIn(c.Client)
+		args = []string{"--tlsverify", "--tlscacert", f.CA, "--tlscert", f.Cert, "--tlskey", f.Key}
+	}
+	args = append(args, "-H", fmt.Sprintf("tcp://%s:%d", m.IP, c.Desc.Swarm.Manager.Port), "info")
+	return c.call(ctx, nil, "docker", args...)
 }

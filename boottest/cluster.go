@@ -3,7 +3,6 @@ package boottest
 import (
 	"fmt"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/swarmboot/swarmboot/cluster"
@@ -68,13 +67,4 @@ func (d *Description) HostAddr() (netip.Prefix, error) {
 		}
 	}
 	return netip.Prefix{}, fmt.Errorf("no free address in %s", subnet)
-}
-
-// EtcdEndpoints lists every member's client URL, comma-separated.
-func (d *Description) EtcdEndpoints(nodes []Node) string {
-	var eps []string
-	for _, n := range nodes {
-		eps = append(eps, fmt.Sprintf("http://%s:%d", n.IP, d.Etcd.ClientPort))
-	}
-	return strings.Join(eps, ",")
 }

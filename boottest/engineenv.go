@@ -17,12 +17,12 @@ import (
 // unit syntax). The Docker 29 control runs a dockerd with exactly that.
 func EngineEnvironment(profile string) ([]string, error) {
 	desc := fmt.Sprintf("version: 1\ncluster: env\nprofile: %s\ninstall_packages: false\n"+
-		"nodes: [{name: n, ip: 10.0.0.1, roles: [etcd, docker]}]\n", profile)
+		"docker: {tls: false}\netcd: {tls: false}\nnodes: [{name: n, ip: 10.0.0.1, roles: [etcd, docker]}]\n", profile)
 	c, rep := cluster.Load("engine-env.yaml", []byte(desc))
 	if err := rep.Err(false); err != nil {
 		return nil, err
 	}
-	plans, err := render.Plans(c)
+	plans, err := render.Plans(c, render.Options{})
 	if err != nil {
 		return nil, err
 	}

@@ -25,6 +25,7 @@ type Cluster struct {
 type Prepared struct {
 	Image    Image
 	Rendered string // DIR/<node>/{user-data,meta-data,network-config}
+	PKI      string // the render's --pki: the operator's client material is in PKI/client
 }
 
 // Prepare builds (or finds cached) the swarm archive and the VM image
@@ -51,18 +52,18 @@ func Prepare(ctx context.Context, t testing.TB, description, variant, workDir st
 	}
 	t.Logf("VM image %s (%s) ready in %s", variant, img.Dir, time.Since(start).Round(time.Second))
 
-	rendered := os.Getenv(EnvRendered)
+	rendered, pkiDir := os.Getenv(EnvRendered), os.Getenv(EnvPKI)
 	if rendered == "" {
-		rendered = filepath.Join(workDir, "rendered")
+		rendered, pkiDir = filepath.Join(workDir, "rendered"), filepath.Join(workDir, "pki")
 		start = time.Now()
-		if err := Render(ctx, "..", description, rendered); err != nil {
+		if err := Render(ctx, "..", description, rendered, pkiDir); err != nil {
 			t.Fatalf("swarmboot render: %v", err)
 		}
-		t.Logf("rendered %s into %s in %s", description, rendered, time.Since(start).Round(time.Second))
+		t.Logf("rendered %s into %s (PKI in %s) in %s", description, rendered, pkiDir, time.Since(start).Round(time.Second))
 	} else {
-		t.Logf("using user-data rendered beforehand in %s ($%s)", rendered, EnvRendered)
+		t.Logf("using user-data rendered beforehand in %s ($%s), PKI %q ($%s)", rendered, EnvRendered, pkiDir, EnvPKI)
 	}
-	return Prepared{Image: img, Rendered: rendered}
+	return Prepared{Image: img, Rendered: rendered, PKI: pkiDir}
 }
 
 // WorkDir makes the run's directory. It is removed when the test passes
@@ -103,7 +104,7 @@ func NewCluster(ctx context.Context, t testing.TB, desc *Description, prep Prepa
 		t.Fatal(err)
 	}
 	c := &Cluster{Desc: desc, NS: ns, VMs: map[string]*VM{}, WorkDir: workDir,
-		Check: &Checker{NS: ns, Desc: desc}}
+		Check: &Checker{NS: ns, Desc: desc, Client: filepath.Join(prep.PKI, "client")}}
 	t.Cleanup(func() {
 		if t.Failed() {
 			for _, n := range desc.Nodes {
@@ -114,6 +115,9 @@ func NewCluster(ctx context.Context, t testing.TB, desc *Description, prep Prepa
 		}
 		c.Stop()
 	})
+	if desc.UsesTLS() && prep.PKI == "" {
+		t.Fatalf("%s uses TLS: set $%s to the PKI its user-data was rendered with", desc.File, EnvPKI)
+	}
 	host, err := desc.HostAddr()
 	if err != nil {
 		t.Fatal(err)

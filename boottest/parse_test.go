@@ -81,8 +81,45 @@ func TestDescriptionHostAddr(t *testing.T) {
 	if m := d.Manager(); m == nil || m.Name != "node-1" {
 		t.Errorf("manager %v", m)
 	}
-	if got := d.EtcdEndpoints(d.WithRole("etcd")); got != "http://10.77.0.11:2379,http://10.77.0.12:2379,http://10.77.0.13:2379" {
-		t.Errorf("endpoints %s", got)
+}
+
+// The plain descriptions keep plain http and no client files; the TLS one
+// (docker29.yaml, swarmboot's defaults) gets https, the engine on 2376 and
+// the operator's client files for curl and etcdctl.
+func TestCheckerSchemes(t *testing.T) {
+	for _, tc := range []struct {
+		file                   string
+		etcd, engine, manager  string
+		etcdFlags, engineFlags bool
+	}{
+		{"testdata/cluster.yaml", "http://10.77.0.12:2379", "http://10.77.0.12:2375", "http://10.77.0.11:8333", false, false},
+		{"testdata/docker29.yaml", "https://10.77.0.12:2379", "https://10.77.0.12:2376", "https://10.77.0.11:8333", true, true},
+	} {
+		d, err := LoadDescription(tc.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &Checker{Desc: d, Client: "/pki/client"}
+		n := d.Nodes[1]
+		if got := c.etcdURL(n); got != tc.etcd {
+			t.Errorf("%s: etcd URL %s, want %s", tc.file, got, tc.etcd)
+		}
+		if got := c.EngineURL(n); got != tc.engine {
+			t.Errorf("%s: engine URL %s, want %s", tc.file, got, tc.engine)
+		}
+		if got := c.ManagerURL(); got != tc.manager {
+			t.Errorf("%s: manager URL %s, want %s", tc.file, got, tc.manager)
+		}
+		want := []string{"--cacert", "/pki/client/ca.pem", "--cert", "/pki/client/cert.pem", "--key", "/pki/client/key.pem"}
+		for _, f := range []struct {
+			what string
+			on   bool
+			got  []string
+		}{{"etcd", tc.etcdFlags, c.tlsFlags(d.Etcd.TLS)}, {"engine", tc.engineFlags, c.tlsFlags(d.Docker.TLS)}} {
+			if f.on && !slices.Equal(f.got, want) || !f.on && f.got != nil {
+				t.Errorf("%s: %s client flags %v", tc.file, f.what, f.got)
+			}
+		}
 	}
 }
 
@@ -112,5 +149,37 @@ func TestIgnitionLog(t *testing.T) {
 	}
 	if err := CheckIgnitionLog(lines[:len(lines)-1], ops); err == nil {
 		t.Error("a missing success marker went unnoticed")
+	}
+}
+
+// `docker info` (CLI 28) against the swarm manager prints its SystemStatus
+// as "label: value" lines.
+func TestParseDockerInfoNodes(t *testing.T) {
+	info := `Client:
+ Version:    28.2.2
+ Context:    default
+
+Server:
+ Containers: 4
+ Server Version: swarm/1.2.9
+ Role: primary
+ Strategy: spread
+ Nodes: 2
+  node-1: 10.77.0.11:2376
+   └ ID: 44PO:DM74|10.77.0.11:2376
+   └ Status: Healthy
+   └ Containers: 2 (2 Running, 0 Paused, 0 Stopped)
+  node-2: 10.77.0.12:2376
+   └ Status: Pending
+   └ Error: client version 1.31 is too old
+ Name: 1234abcd
+`
+	got := ParseDockerInfoNodes(info)
+	want := []SwarmNode{
+		{Name: "node-1", Addr: "10.77.0.11:2376", Status: "Healthy"},
+		{Name: "node-2", Addr: "10.77.0.12:2376", Status: "Pending", Error: "client version 1.31 is too old"},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("ParseDockerInfoNodes = %+v, want %+v", got, want)
 	}
 }

@@ -20,6 +20,9 @@ const (
 	// EnvRendered: use this already rendered directory (DIR/<node>/...)
 	// instead of running `swarmboot render`; for debugging user-data.
 	EnvRendered = "SWARMBOOT_BOOTTEST_RENDERED"
+	// EnvPKI: with EnvRendered, the PKI directory that render was given
+	// (--pki); the checks of a TLS description use its client/.
+	EnvPKI = "SWARMBOOT_BOOTTEST_PKI"
 	// EnvWork: keep the run's VM files (overlays, logs) here instead of a
 	// temporary directory removed after the test.
 	EnvWork = "SWARMBOOT_BOOTTEST_WORK"
@@ -109,13 +112,16 @@ func BuildImage(ctx context.Context, pkgDir, cache, archive, variant string) (Im
 	return NewImage(lines[len(lines)-1]), nil
 }
 
-// Render runs `swarmboot render FILE -o DIR` from the repository root.
-func Render(ctx context.Context, repoRoot, description, outDir string) error {
+// Render runs `swarmboot render FILE -o DIR --pki PKI` from the
+// repository root. A TLS description gets its CA, node and client
+// certificates in pkiDir (made on the first render), never beside the
+// description in testdata.
+func Render(ctx context.Context, repoRoot, description, outDir, pkiDir string) error {
 	abs, err := filepath.Abs(description)
 	if err != nil {
 		return err
 	}
-	_, err = run(ctx, repoRoot, "go", "run", "./cmd/swarmboot", "render", abs, "-o", outDir)
+	_, err = run(ctx, repoRoot, "go", "run", "./cmd/swarmboot", "render", abs, "-o", outDir, "--pki", pkiDir)
 	return err
 }
 

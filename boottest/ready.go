@@ -93,6 +93,24 @@ func (c *Cluster) ManagerLists(ctx context.Context, others bool) error {
 	if err != nil {
 		return err
 	}
+	return c.listsRunning(nodes, others)
+}
+
+// DockerInfoLists is ManagerLists through the docker CLI: `docker info` on
+// the manager (DockerInfo: --tlsverify with the operator's certificate
+// where the manager uses TLS) must list every running Docker host, Healthy,
+// and no other; it returns the CLI's output.
+func (c *Cluster) DockerInfoLists(ctx context.Context) (string, error) {
+	info, err := c.Check.DockerInfo(ctx)
+	if err != nil {
+		return "", err
+	}
+	return info, c.listsRunning(ParseDockerInfoNodes(info), false)
+}
+
+// listsRunning checks a manager's list of engines: every running Docker
+// host listed and Healthy and, unless others is true, no other engine.
+func (c *Cluster) listsRunning(nodes []SwarmNode, others bool) error {
 	listed := map[string]SwarmNode{}
 	var got []string
 	for _, sn := range nodes {
