@@ -1,7 +1,7 @@
 # swarmboot: build, test, golden, boot, bench, lint.
 GO      ?= go
 OUT     ?= out
-EXAMPLE ?= examples/seed.yaml
+EXAMPLE ?= examples/secure.yaml
 
 .PHONY: all build example test deps golden boot bench lint fuzz clean
 

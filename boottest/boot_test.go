@@ -41,12 +41,14 @@ func testContext(t *testing.T) context.Context {
 }
 
 // TestBoot boots the boot cluster (three nodes with every role, the
-// manager on node-1) from swarmboot's own user-data and checks it end to
-// end; that it stays steady across a registration TTL; then breaks it: a
-// Docker host is rebooted and must come back and re-register by itself;
-// the first etcd member of the discovery URL (node-1, also the manager's
-// node) is powered off and the surviving hosts must keep their
-// registrations fresh through the other members.
+// manager on node-1) from swarmboot's own user-data, gated on `swarmboot
+// verify`, and checks it end to end; that it stays steady across a
+// registration TTL; then operates it: a Docker host is rebooted and must
+// come back and re-register by itself; a fourth host is added to the
+// description and booted alone, and joins; the first etcd member of the
+// discovery URL (node-1, also the manager's node) is powered off and the
+// surviving hosts must keep their registrations fresh through the other
+// members.
 func TestBoot(t *testing.T) {
 	ctx := testContext(t)
 	total := time.Now()
@@ -95,6 +97,36 @@ func TestBoot(t *testing.T) {
 		t.Logf("%s back %.0fs after power-on: %s", victim.Name, ms[victim.Name].Ready.Seconds(), ms[victim.Name])
 	})
 
+	// Grow the swarm: a Docker host added to the description is booted on
+	// its own and joins the running cluster; no other node's user-data
+	// changes.
+	t.Run("grow", func(t *testing.T) {
+		added, err := c.Grow(ctx, "testdata/cluster-grown.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(added) != 1 {
+			t.Fatalf("grown description adds %v, want one node", added)
+		}
+		if r, _, err := c.Verify(ctx, 0); err != nil || r.Healthy {
+			t.Fatalf("verify against the grown description must fail before %s boots: %v %v", added[0], err, r)
+		}
+		start := time.Now()
+		if err := c.VMs[added[0]].Start(ctx, c.NS); err != nil {
+			t.Fatal(err)
+		}
+		ms, err := c.WaitReady(ctx, bootTimeout, t.Logf, added[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, table, err := c.Verify(ctx, 3*time.Minute)
+		if err != nil || !r.Healthy {
+			t.Fatalf("after growing: %v %s\n%s", err, Failing(r), table)
+		}
+		t.Logf("%s joined %.0fs after power-on (%s); every other node's user-data unchanged; swarmboot verify:\n%s",
+			added[0], time.Since(start).Seconds(), ms[added[0]], table)
+	})
+
 	// The discovery URL's first member is the manager's node here: with it
 	// gone, nothing serves the swarm API, but every surviving join must
 	// go on refreshing its key through the other members.
@@ -106,10 +138,11 @@ func TestBoot(t *testing.T) {
 }
 
 // TestBootSeparated boots the seed's separated topology (three etcd
-// members, three Docker hosts, the manager on one of them), checks it like
-// TestBoot's first step and across a TTL, then powers off the first etcd
-// member of the discovery URL (the manager must go on serving every engine,
-// whose keys stay fresh) and a Docker host (the manager must drop it).
+// members, three Docker hosts, replicated managers on two of them), checks
+// it like TestBoot's first step and across a TTL, then powers off the
+// first etcd member of the discovery URL (the managers must go on serving
+// every engine, whose keys stay fresh) and the primary manager's node (the
+// replica must take over and drop it).
 func TestBootSeparated(t *testing.T) {
 	ctx := testContext(t)
 	c := bootCluster(ctx, t, Boot{"separated", "testdata/separated.yaml", ImageForky})
@@ -120,20 +153,47 @@ func TestBootSeparated(t *testing.T) {
 	t.Run("power off "+first.Name+", the first etcd member", func(t *testing.T) {
 		powerOffFirstMember(ctx, t, c, first)
 	})
-	victim := pickNode(desc, "docker", desc.Manager().Name, "")
-	t.Run("power off "+victim.Name, func(t *testing.T) {
-		c.VMs[victim.Name].PowerOff()
+	// Two managers (docker-01, docker-02) elected a primary through etcd.
+	// Its node is powered off: the replica must take over, and the swarm's
+	// API through it must list every remaining engine and drop the dead one.
+	t.Run("power off the primary manager's node", func(t *testing.T) {
+		managers := desc.WithRole("manager")
+		if len(managers) != 2 {
+			t.Fatalf("the separated cluster needs two managers, has %d", len(managers))
+		}
+		roles := managerRoles(ctx, t, c, managers)
+		primary, replica := managers[0], managers[1]
+		if roles[replica.Name] == "primary" {
+			primary, replica = replica, primary
+		}
+		if roles[primary.Name] != "primary" || roles[replica.Name] != "replica" {
+			t.Fatalf("want one primary and one replica, have %v", roles)
+		}
+		c.VMs[primary.Name].PowerOff()
 		off := time.Now()
-		// The dead host's key expires after the TTL; the manager lets go
-		// of it once discovery or its own health check says so.
-		if err := c.WaitUnregistered(ctx, victim, 2*c.Desc.TTL, t.Logf); err != nil {
+		err := Eventually(ctx, 3*time.Minute, replica.Name+" primary, listing every running engine", t.Logf, func(ctx context.Context) error {
+			if role, err := c.Check.ManagerRole(ctx, replica); err != nil || role != "primary" {
+				return fmt.Errorf("%s is %q (%v)", replica.Name, role, err)
+			}
+			return c.ManagerListsVia(ctx, replica)
+		})
+		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("registration of %s expired %.0fs after the power-off", victim.Name, time.Since(off).Seconds())
-		if err := Eventually(ctx, 6*time.Minute, "cluster steady without "+victim.Name, t.Logf, c.CheckSteady); err != nil {
+		t.Logf("fail-over: %s (replica) became primary and lists every running engine Healthy %.0fs after %s (primary) was powered off",
+			replica.Name, time.Since(off).Seconds(), primary.Name)
+		if err := c.WaitUnregistered(ctx, primary, 2*c.Desc.TTL, t.Logf); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("manager dropped %s %.0fs after the power-off", victim.Name, time.Since(off).Seconds())
+		info, err := c.Check.DockerInfoVia(ctx, replica)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("Nodes: %d", len(c.Running("docker"))); !containsLine(info, want) {
+			t.Fatalf("docker info through %s does not say %q:\n%s", replica.Name, want, info)
+		}
+		t.Logf("%s's registration expired %.0fs after the power-off; docker info through %s: %s",
+			primary.Name, time.Since(off).Seconds(), replica.Name, summarizeInfo(info))
 	})
 }
 
@@ -254,6 +314,16 @@ func bootAndWait(ctx context.Context, t *testing.T, b Boot) (*Cluster, Prepared,
 		t.Fatalf("boot: %v", err)
 	}
 	ready := time.Since(start)
+	// The operator's own check gates every boot: swarmboot verify, run on
+	// the segment with the operator's certificate.
+	r, table, err := c.Verify(ctx, 3*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Healthy {
+		t.Fatalf("swarmboot verify: unhealthy: %s\n%s", Failing(r), table)
+	}
+	t.Logf("swarmboot verify, %.0fs after power-on:\n%s", time.Since(start).Seconds(), table)
 	if err := Eventually(ctx, 2*time.Minute, "cluster steady after boot", t.Logf, c.CheckSteady); err != nil {
 		t.Fatal(err)
 	}
@@ -365,6 +435,20 @@ func TestBootPackages(t *testing.T) {
 		}
 	}
 	steadyAcrossTTL(ctx, t, c)
+}
+
+// managerRoles asks each manager what it is; with t set a manager that
+// does not answer fails the test, without it the role is "".
+func managerRoles(ctx context.Context, t *testing.T, c *Cluster, managers []Node) map[string]string {
+	roles := map[string]string{}
+	for _, m := range managers {
+		role, err := c.Check.ManagerRole(ctx, m)
+		if err != nil && t != nil {
+			t.Fatal(err)
+		}
+		roles[m.Name] = role
+	}
+	return roles
 }
 
 // apiAtLeast reports whether the API version "1.N" is at least major.minor.

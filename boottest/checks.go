@@ -101,8 +101,11 @@ func (c *Checker) etcdURL(n Node) string { return c.url(c.Desc.Etcd.TLS, n.IP, c
 func (c *Checker) EngineURL(n Node) string { return c.url(c.Desc.Docker.TLS, n.IP, c.Desc.Docker.Port) }
 
 // ManagerURL is the base URL of the swarm manager's API.
-func (c *Checker) ManagerURL() string {
-	return c.url(c.Desc.Docker.TLS, c.Desc.Manager().IP, c.Desc.Swarm.Manager.Port)
+func (c *Checker) ManagerURL() string { return c.ManagerURLOf(*c.Desc.Manager()) }
+
+// ManagerURLOf is the swarm API's URL on a manager's node.
+func (c *Checker) ManagerURLOf(m Node) string {
+	return c.url(c.Desc.Docker.TLS, m.IP, c.Desc.Swarm.Manager.Port)
 }
 
 // etcdctl runs etcdctl (API v3) against the members, with the client's
@@ -255,6 +258,30 @@ func (c *Checker) ManagerNodes(ctx context.Context) ([]SwarmNode, string, error)
 	return c.swarmInfo(ctx, c.Desc.Docker.TLS, c.ManagerURL())
 }
 
+// ManagerNodesVia asks one manager's GET /info, replica or primary.
+func (c *Checker) ManagerNodesVia(ctx context.Context, m Node) ([]SwarmNode, string, error) {
+	return c.swarmInfo(ctx, c.Desc.Docker.TLS, c.ManagerURLOf(m))
+}
+
+// ManagerRole is what a manager's GET /info says it is: "primary" or
+// "replica" (swarm manage --replication).
+func (c *Checker) ManagerRole(ctx context.Context, m Node) (string, error) {
+	out, err := c.curl(ctx, c.Desc.Docker.TLS, true, c.ManagerURLOf(m)+"/info")
+	if err != nil {
+		return "", err
+	}
+	var info struct{ SystemStatus [][2]string }
+	if err := json.Unmarshal([]byte(out), &info); err != nil {
+		return "", fmt.Errorf("manager /info: %w", err)
+	}
+	for _, kv := range info.SystemStatus {
+		if kv[0] == "Role" {
+			return kv[1], nil
+		}
+	}
+	return "", fmt.Errorf("%s's /info names no Role", m.Name)
+}
+
 // SwarmInfo asks a plain-http swarm manager at host:port for GET /info.
 func (c *Checker) SwarmInfo(ctx context.Context, hostPort string) ([]SwarmNode, string, error) {
 	return c.swarmInfo(ctx, false, "http://"+hostPort)
@@ -334,7 +361,11 @@ func ParseDockerInfoNodes(info string) []SwarmNode {
 // seed's final check (with --tlsverify and the client's files where the
 // manager uses TLS), and returns its output.
 func (c *Checker) DockerInfo(ctx context.Context) (string, error) {
-	m := c.Desc.Manager()
+	return c.DockerInfoVia(ctx, *c.Desc.Manager())
+}
+
+// DockerInfoVia is DockerInfo through one manager, replica or primary.
+func (c *Checker) DockerInfoVia(ctx context.Context, m Node) (string, error) {
 	var args []string
 	if c.Desc.Docker.TLS {
 		f := ClientIn(c.Client)

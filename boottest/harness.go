@@ -18,14 +18,17 @@ type Cluster struct {
 	VMs     map[string]*VM // by node name
 	Check   *Checker
 	WorkDir string
+	Prep    Prepared // how it was rendered: the description, the PKI, swarmboot
 }
 
 // Prepared is what a boot needs from the host side: the image and each
 // node's rendered user-data directory.
 type Prepared struct {
-	Image    Image
-	Rendered string // DIR/<node>/{user-data,meta-data,network-config}
-	PKI      string // the render's --pki: the operator's client material is in PKI/client
+	Image       Image
+	Rendered    string // DIR/<node>/{user-data,meta-data,network-config}
+	PKI         string // the render's --pki: the operator's client material is in PKI/client
+	Swarmboot   string // the swarmboot binary that rendered it (and verifies)
+	Description string // the description's absolute path
 }
 
 // Prepare builds (or finds cached) the swarm archive and the VM image
@@ -52,18 +55,26 @@ func Prepare(ctx context.Context, t testing.TB, description, variant, workDir st
 	}
 	t.Logf("VM image %s (%s) ready in %s", variant, img.Dir, time.Since(start).Round(time.Second))
 
+	swarmboot := filepath.Join(workDir, "swarmboot")
+	if err := BuildSwarmboot(ctx, "..", swarmboot); err != nil {
+		t.Fatalf("building swarmboot: %v", err)
+	}
 	rendered, pkiDir := os.Getenv(EnvRendered), os.Getenv(EnvPKI)
 	if rendered == "" {
 		rendered, pkiDir = filepath.Join(workDir, "rendered"), filepath.Join(workDir, "pki")
 		start = time.Now()
-		if err := Render(ctx, "..", description, rendered, pkiDir); err != nil {
+		if err := Render(ctx, swarmboot, description, rendered, pkiDir); err != nil {
 			t.Fatalf("swarmboot render: %v", err)
 		}
 		t.Logf("rendered %s into %s (PKI in %s) in %s", description, rendered, pkiDir, time.Since(start).Round(time.Second))
 	} else {
 		t.Logf("using user-data rendered beforehand in %s ($%s), PKI %q ($%s)", rendered, EnvRendered, pkiDir, EnvPKI)
 	}
-	return Prepared{Image: img, Rendered: rendered, PKI: pkiDir}
+	abs, err := filepath.Abs(description)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Prepared{Image: img, Rendered: rendered, PKI: pkiDir, Swarmboot: swarmboot, Description: abs}
 }
 
 // WorkDir makes the run's directory. It is removed when the test passes
@@ -103,11 +114,11 @@ func NewCluster(ctx context.Context, t testing.TB, desc *Description, prep Prepa
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &Cluster{Desc: desc, NS: ns, VMs: map[string]*VM{}, WorkDir: workDir,
+	c := &Cluster{Desc: desc, NS: ns, VMs: map[string]*VM{}, WorkDir: workDir, Prep: prep,
 		Check: &Checker{NS: ns, Desc: desc, Client: filepath.Join(prep.PKI, "client")}}
 	t.Cleanup(func() {
 		if t.Failed() {
-			for _, n := range desc.Nodes {
+			for _, n := range c.Desc.Nodes { // the grown description, if it grew
 				if v := c.VMs[n.Name]; v != nil {
 					t.Log("\n" + Diagnose(v))
 				}
@@ -125,18 +136,27 @@ func NewCluster(ctx context.Context, t testing.TB, desc *Description, prep Prepa
 	if err := ns.SetupBridge(ctx, host); err != nil {
 		t.Fatal(err)
 	}
-	for i, n := range desc.Nodes {
-		dir := filepath.Join(workDir, n.Name)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+	for _, n := range desc.Nodes {
+		if err := c.addVM(ctx, n.Name, prep.Rendered); err != nil {
 			t.Fatal(err)
 		}
-		v := &VM{Name: n.Name, Index: i + 1, Dir: dir, Image: prep.Image}
-		if err := attachConfig(ctx, v, filepath.Join(prep.Rendered, n.Name)); err != nil {
-			t.Fatal(err)
-		}
-		c.VMs[n.Name] = v
 	}
 	return c
+}
+
+// addVM makes the VM of a node from its rendered folder, on the bridge,
+// without starting it.
+func (c *Cluster) addVM(ctx context.Context, name, rendered string) error {
+	dir := filepath.Join(c.WorkDir, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	v := &VM{Name: name, Index: len(c.VMs) + 1, Dir: dir, Image: c.Prep.Image}
+	if err := attachConfig(ctx, v, filepath.Join(rendered, name)); err != nil {
+		return err
+	}
+	c.VMs[name] = v
+	return nil
 }
 
 // Stop kills every VM this cluster started and the namespace holder.

@@ -116,12 +116,19 @@ func BuildImage(ctx context.Context, pkgDir, cache, archive, variant string) (Im
 // repository root. A TLS description gets its CA, node and client
 // certificates in pkiDir (made on the first render), never beside the
 // description in testdata.
-func Render(ctx context.Context, repoRoot, description, outDir, pkiDir string) error {
+func Render(ctx context.Context, swarmboot, description, outDir, pkiDir string) error {
 	abs, err := filepath.Abs(description)
 	if err != nil {
 		return err
 	}
-	_, err = run(ctx, repoRoot, "go", "run", "./cmd/swarmboot", "render", abs, "-o", outDir, "--pki", pkiDir)
+	_, err = run(ctx, "", swarmboot, "render", abs, "-o", outDir, "--pki", pkiDir)
+	return err
+}
+
+// BuildSwarmboot builds the command line the boot test renders and
+// verifies with, as users run it.
+func BuildSwarmboot(ctx context.Context, repoRoot, out string) error {
+	_, err := run(ctx, repoRoot, "go", "build", "-trimpath", "-o", out, "./cmd/swarmboot")
 	return err
 }
 

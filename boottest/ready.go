@@ -96,6 +96,15 @@ func (c *Cluster) ManagerLists(ctx context.Context, others bool) error {
 	return c.listsRunning(nodes, others)
 }
 
+// ManagerListsVia is ManagerLists through one manager.
+func (c *Cluster) ManagerListsVia(ctx context.Context, m Node) error {
+	nodes, _, err := c.Check.ManagerNodesVia(ctx, m)
+	if err != nil {
+		return err
+	}
+	return c.listsRunning(nodes, false)
+}
+
 // DockerInfoLists is ManagerLists through the docker CLI: `docker info` on
 // the manager (DockerInfo: --tlsverify with the operator's certificate
 // where the manager uses TLS) must list every running Docker host, Healthy,

@@ -1,0 +1,125 @@
+package boottest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/swarmboot/swarmboot/verify"
+)
+
+// Verify runs `swarmboot verify` inside the namespace, as an operator on
+// the segment runs it, with --wait; it returns the report (healthy or
+// not) and the table it printed.
+func (c *Cluster) Verify(ctx context.Context, wait time.Duration) (*verify.Report, string, error) {
+	args := []string{"verify", c.Prep.Description, "--wait", wait.String(), "--timeout", "8s"}
+	if c.Desc.UsesTLS() {
+		args = append(args, "--pki", c.Prep.PKI)
+	}
+	table, err := c.swarmboot(ctx, append(args, "-o", "table")...)
+	if err != nil && !isExit1(err) {
+		return nil, table, err
+	}
+	// The table run waited; the JSON run reads the same state at once.
+	args[3] = "0s"
+	out, err := c.swarmboot(ctx, append(args, "-o", "json")...)
+	if err != nil && !isExit1(err) {
+		return nil, table, err
+	}
+	var r verify.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		return nil, table, fmt.Errorf("swarmboot verify -o json: %w: %.300s", err, out)
+	}
+	return &r, table, nil
+}
+
+func (c *Cluster) swarmboot(ctx context.Context, args ...string) (string, error) {
+	cmd := c.NS.Command(ctx, c.Prep.Swarmboot, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if err != nil {
+		err = fmt.Errorf("swarmboot %s: %w: %s", strings.Join(args, " "), err, tail(stderr.String(), 5))
+	}
+	return stdout.String(), err
+}
+
+// isExit1 is verify's "unhealthy": the report is still there to read.
+func isExit1(err error) bool {
+	var ee *exec.ExitError
+	return errors.As(err, &ee) && ee.ExitCode() == 1
+}
+
+// Grow renders the grown description with the same PKI and swarmboot,
+// checks that no existing node's user-data changed (so nothing is
+// re-applied to them), and adds, without starting them, the VMs of the
+// nodes it adds. The cluster then checks against the grown description.
+func (c *Cluster) Grow(ctx context.Context, description string) ([]string, error) {
+	grown, err := LoadDescription(description)
+	if err != nil {
+		return nil, err
+	}
+	rendered := filepath.Join(c.WorkDir, "rendered-grown")
+	if err := Render(ctx, c.Prep.Swarmboot, description, rendered, c.Prep.PKI); err != nil {
+		return nil, err
+	}
+	var added []string
+	for _, n := range grown.Nodes {
+		if _, ok := c.VMs[n.Name]; ok {
+			if err := sameFolder(filepath.Join(c.Prep.Rendered, n.Name), filepath.Join(rendered, n.Name)); err != nil {
+				return nil, fmt.Errorf("re-rendering changed %s's user-data: %w", n.Name, err)
+			}
+			continue
+		}
+		if err := c.addVM(ctx, n.Name, rendered); err != nil {
+			return nil, err
+		}
+		added = append(added, n.Name)
+	}
+	abs, err := filepath.Abs(description)
+	if err != nil {
+		return nil, err
+	}
+	c.Desc, c.Check.Desc, c.Prep.Description, c.Prep.Rendered = grown, grown, abs, rendered
+	return added, nil
+}
+
+// sameFolder compares two rendered node folders file by file.
+func sameFolder(a, b string) error {
+	entries, err := os.ReadDir(a)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		x, err := os.ReadFile(filepath.Join(a, e.Name()))
+		if err != nil {
+			return err
+		}
+		y, err := os.ReadFile(filepath.Join(b, e.Name()))
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(x, y) {
+			return fmt.Errorf("%s differs", e.Name())
+		}
+	}
+	return nil
+}
+
+// Failing lists the checks of a report that do not hold.
+func Failing(r *verify.Report) string {
+	var out []string
+	for _, ch := range r.Checks {
+		if !ch.OK {
+			out = append(out, fmt.Sprintf("%s %s: %s", ch.Node, ch.What, ch.Detail))
+		}
+	}
+	return strings.Join(out, "; ")
+}
