@@ -110,11 +110,7 @@ func (p *Issue) Commit() error {
 // Pending assesses the requests as Ensure does and issues what is missing
 // or stale in memory; Commit stores it.
 func (s *Store) Pending(reqs []Request, set Settings) (*Issue, error) {
-	set, err := set.norm()
-	if err != nil {
-		return nil, err
-	}
-	plans, err := s.plans(reqs, set)
+	set, plans, err := s.assessAll(reqs, set)
 	if err != nil {
 		return nil, err
 	}
@@ -142,11 +138,7 @@ func (s *Store) Pending(reqs []Request, set Settings) (*Issue, error) {
 // Renew re-issues the node and client certificates within RenewBefore of
 // expiry (all of them with force), and whatever Ensure would re-issue.
 func (s *Store) Renew(reqs []Request, set Settings, force bool) ([]Change, error) {
-	set, err := set.norm()
-	if err != nil {
-		return nil, err
-	}
-	plans, err := s.plans(reqs, set)
+	set, plans, err := s.assessAll(reqs, set)
 	if err != nil {
 		return nil, err
 	}
@@ -171,6 +163,16 @@ func (s *Store) Renew(reqs []Request, set Settings, force bool) ([]Change, error
 		changes = append(changes, Change{p.name, p.kind, p.why})
 	}
 	return changes, nil
+}
+
+// assessAll completes the settings and assesses every request.
+func (s *Store) assessAll(reqs []Request, set Settings) (Settings, []plan, error) {
+	set, err := set.norm()
+	if err != nil {
+		return set, nil, err
+	}
+	plans, err := s.plans(reqs, set)
+	return set, plans, err
 }
 
 // plans validates the requests and assesses each node's stored pair, in

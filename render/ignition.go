@@ -13,7 +13,7 @@ import (
 	"github.com/vincent-petithory/dataurl"
 
 	"github.com/swarmboot/swarmboot/cluster"
-	"github.com/swarmboot/swarmboot/internal/gz"
+	"github.com/swarmboot/swarmboot/gz"
 )
 
 // emitIgnition builds the Ignition config from Ignition's own types

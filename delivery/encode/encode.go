@@ -26,7 +26,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/swarmboot/swarmboot/internal/gz"
+	"github.com/swarmboot/swarmboot/gz"
 )
 
 // Encoding names one byte form of user-data.

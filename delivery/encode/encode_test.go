@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/swarmboot/swarmboot/internal/gz"
+	"github.com/swarmboot/swarmboot/gz"
 )
 
 func inputs() map[string][]byte {

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 
-	"github.com/swarmboot/swarmboot/internal/gz"
+	"github.com/swarmboot/swarmboot/gz"
 )
 
 // WrapperSpecVersion is the Ignition spec of the wrapper WrapIgnitionGzip

@@ -14,7 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/kdomanski/iso9660"
 
-	"github.com/swarmboot/swarmboot/internal/gz"
+	"github.com/swarmboot/swarmboot/gz"
 	"github.com/swarmboot/swarmboot/internal/testutil"
 )
 

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/swarmboot/swarmboot/delivery/encode"
-	"github.com/swarmboot/swarmboot/internal/gz"
+	"github.com/swarmboot/swarmboot/gz"
 	"github.com/swarmboot/swarmboot/profiles"
 )
 

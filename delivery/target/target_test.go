@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/swarmboot/swarmboot/delivery/encode"
-	"github.com/swarmboot/swarmboot/internal/gz"
+	"github.com/swarmboot/swarmboot/gz"
 	"github.com/swarmboot/swarmboot/profiles"
 )
 
