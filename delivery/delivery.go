@@ -125,6 +125,9 @@ func Apply(c *cluster.Cluster, outs []render.Output, o Options) (*Result, error)
 	if err := pk.pack(c, shipped, o, res); err != nil {
 		return nil, err
 	}
+	if o.Packaging == Matchbox && len(res.Secrets) > 0 {
+		res.Warnings = append(res.Warnings, "the Ignition configs hold the nodes' private TLS keys, and matchbox serves them over plain HTTP to any machine that presents a node's MAC: keep matchbox on a network only the nodes reach, or serve it with TLS (its -cert-file/-key-file)")
+	}
 	if o.Target != nil && o.Target.SecretsAdvice != "" && len(res.Secrets) > 0 {
 		res.Warnings = append(res.Warnings, "user-data holds the nodes' private keys; "+o.Target.SecretsAdvice)
 	}

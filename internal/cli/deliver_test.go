@@ -126,8 +126,13 @@ nodes:
 `
 	dir := filepath.Join(t.TempDir(), "matchbox")
 	args := []string{"render", "-", "-o", dir, "--format", "matchbox", "--matchbox-url", "http://matchbox.lan:8080", "--flatcar-version", "4081.2.0"}
-	if code, _, errOut := runCLI(t, desc, args...); code != ExitOK {
+	code, _, errOut := runCLI(t, desc, args...)
+	if code != ExitOK {
 		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	// With TLS the configs hold keys, which matchbox serves over plain HTTP.
+	if !strings.Contains(errOut, "matchbox serves them over plain HTTP") {
+		t.Errorf("no warning that matchbox serves the keys:\n%s", errOut)
 	}
 	if err := matchbox.Verify(os.DirFS(dir)); err != nil {
 		t.Errorf("matchbox data directory does not verify: %v", err)
