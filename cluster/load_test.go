@@ -462,3 +462,29 @@ func TestHAManagers(t *testing.T) {
 		}
 	}
 }
+
+// TestTLSSettingsRejected: each bad TLS setting is an error at its key.
+func TestTLSSettingsRejected(t *testing.T) {
+	for _, tc := range []struct{ name, add, path, want string }{
+		{"absolute PKI dir", "tls: {dir: /etc}\n", "$.tls.dir", "no leading /"},
+		{"PKI dir outside", "tls: {dir: ../../secrets}\n", "$.tls.dir", "no .."},
+		{"renew after expiry", "tls: {validity: 24h, renew_before: 48h}\n", "$.tls.renew_before", "must be shorter than validity"},
+		{"longer than the CA", "tls: {validity: 100000h}\n", "$.tls.validity", "longer than the CA"},
+		{"bad SAN", "tls: {sans: [\"not a name\"]}\n", "$.tls.sans[0]", "neither an IP address nor a DNS name"},
+		{"zoned SAN", "tls: {sans: [\"fe80::1%eth0\"]}\n", "$.tls.sans[0]", "without the zone"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			desc := strings.Replace(base, "swarm: {manager: {port: 8333}}\n", "swarm: {manager: {port: 8333}}\n"+tc.add, 1)
+			_, rep := Load("tls.yaml", []byte(desc))
+			if !rep.IsFatal(false) || !strings.Contains(rep.String(), "error at "+tc.path+": ") || !strings.Contains(rep.String(), tc.want) {
+				t.Errorf("want an error at %s with %q:\n%s", tc.path, tc.want, rep)
+			}
+		})
+	}
+	plain := strings.Replace(base, "docker: {port: 2375}", "docker: {port: 2375, tls: false}\netcd: {tls: false}", 1)
+	plain = strings.Replace(plain, "etcd: {discovery: static}\n", "", 1)
+	plain = strings.Replace(plain, "  - {name: b, ip: 10.0.0.2, roles: [etcd, docker]}", "  - {name: b, ip: 10.0.0.2, roles: [etcd, docker], sans: [b.example.com]}", 1)
+	if _, rep := Load("plain.yaml", []byte(plain)); !strings.Contains(rep.String(), "error at $.nodes[1].sans: certificate names apply with TLS") {
+		t.Errorf("sans without TLS:\n%s", rep)
+	}
+}

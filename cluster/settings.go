@@ -160,7 +160,7 @@ func (d *decoder) swarmSettings(s *Swarm) []setting {
 func (d *decoder) tlsSettings(t *TLS) []setting {
 	return []setting{
 		{name: "dir", v: d.text(&t.Dir), def: DefaultPKIDir, pattern: pkiDir,
-			doc: "The PKI directory (CA, issued certificates), relative to the description; `swarmboot pki init` makes it."},
+			doc: "The PKI directory (CA, issued certificates), a folder beside the description; `swarmboot pki init` makes it."},
 		{name: "validity", v: d.duration(&t.Validity), def: DefaultCertValidity,
 			doc: "Lifetime of node and client certificates."},
 		{name: "renew_before", v: d.duration(&t.RenewBefore), def: DefaultRenewBefore,

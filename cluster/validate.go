@@ -348,8 +348,10 @@ func (c *Cluster) validateTLS(v validator) {
 			c.Etcd.ClientPort)
 	}
 	t := c.TLS
-	if !pkiDir.MatchString(t.Dir) {
-		v.errorf("$.tls.dir", ErrInvalidValue, "%q: give a directory path of letters, digits and ._+@/-, relative to the description or absolute", t.Dir)
+	// A description names a folder beside itself; one from someone else
+	// must not make swarmboot write keys anywhere else (--pki can).
+	if !pkiDir.MatchString(t.Dir) || strings.HasPrefix(t.Dir, "/") || slices.Contains(strings.Split(t.Dir, "/"), "..") {
+		v.errorf("$.tls.dir", ErrInvalidValue, "%q: give a folder beside the description (letters, digits and ._+@/-, no leading / and no ..); put the PKI elsewhere with --pki DIR", t.Dir)
 	}
 	if t.RenewBefore >= t.Validity {
 		v.errorf("$.tls.renew_before", ErrInvalidValue, "renew_before (%s) must be shorter than validity (%s), or every certificate is due for renewal when it is issued", t.RenewBefore, t.Validity)
@@ -365,7 +367,10 @@ func (c *Cluster) validateTLS(v validator) {
 func validSANs(v validator, path string, sans []string) {
 	for i, s := range sans {
 		p := fmt.Sprintf("%s[%d]", path, i)
-		if _, err := netip.ParseAddr(s); err == nil {
+		if ip, err := netip.ParseAddr(s); err == nil {
+			if ip.Zone() != "" || ip.Is4In6() {
+				v.errorf(p, ErrInvalidValue, "%q: a certificate names plain addresses; write it without the zone or the ::ffff: prefix", s)
+			}
 			continue
 		}
 		if !dnsName.MatchString(strings.TrimPrefix(s, "*.")) || len(s) > 253 {
