@@ -116,3 +116,18 @@ func TestRenderTLS(t *testing.T) {
 		t.Errorf("a failed render made a PKI: %v", err)
 	}
 }
+
+// TestPKIInsideOutputRefused: a PKI inside the output directory would be
+// replaced with it by the next render.
+func TestPKIInsideOutputRefused(t *testing.T) {
+	file := secureDesc(t)
+	out := filepath.Join(filepath.Dir(file), "out")
+	for _, pkiDir := range []string{out, filepath.Join(out, "pki")} {
+		if code, _, errOut := runCLI(t, "", "render", file, "-o", out, "--pki", pkiDir); code != ExitUsage || !strings.Contains(errOut, "every render replaces whole") {
+			t.Errorf("--pki %s: exit %d\n%s", pkiDir, code, errOut)
+		}
+	}
+	if code, _, errOut := runCLI(t, "", "render", file, "-o", out+"-2", "--pki", out); code != ExitOK {
+		t.Errorf("a sibling named like the output: exit %d\n%s", code, errOut)
+	}
+}

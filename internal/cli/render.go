@@ -114,7 +114,7 @@ func renderCommand() command {
 				if err := o.CheckNodes(c, in.Keep); err != nil {
 					return err
 				}
-				tls, err := prepareTLS(c, *pkiDir)
+				tls, err := prepareTLS(c, *pkiDir, *out)
 				if err != nil {
 					return err
 				}

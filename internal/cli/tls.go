@@ -3,6 +3,8 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/swarmboot/swarmboot/cluster"
@@ -11,8 +13,25 @@ import (
 
 // prepareTLS gets every node's certificate for a render from the cluster's
 // PKI, in memory: the caller commits it once the render has succeeded.
-func prepareTLS(c *cluster.Cluster, override string) (*pki.Prepared, error) {
-	return pki.Prepare(c, pki.Dir(c, override), time.Now(), false)
+// out is the output directory ("" for standard output): a PKI inside it
+// would be lost when the next render replaces it whole.
+func prepareTLS(c *cluster.Cluster, override, out string) (*pki.Prepared, error) {
+	dir := pki.Dir(c, override)
+	if out != "" && c.UsesTLS() && within(dir, out) {
+		return nil, usagef("the PKI folder %s is inside %s, which every render replaces whole: keep it elsewhere (tls.dir or --pki)", dir, out)
+	}
+	return pki.Prepare(c, dir, time.Now(), false)
+}
+
+// within reports whether path is dir or lies under it.
+func within(path, dir string) bool {
+	p, err1 := filepath.Abs(path)
+	d, err2 := filepath.Abs(dir)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(d, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
 }
 
 // commitTLS stores what the render's PKI step made and says so.

@@ -50,7 +50,7 @@ func vagrantCommand() command {
 				if err := o.CheckNodes(c, nil); err != nil {
 					return err
 				}
-				tls, err := prepareTLS(c, *pkiDir)
+				tls, err := prepareTLS(c, *pkiDir, *out)
 				if err != nil {
 					return err
 				}
