@@ -331,7 +331,7 @@ func (x *clusterContext) addDockerTCP(p *Plan, n *cluster.Node) error {
 			return nil
 		}
 		text, err = templates.Execute("docker-tls.conf", map[string]any{
-			"ExecStart": prof.Docker.ExecStart, "TLSArgs": joinArgs(dockerTLSArgs()),
+			"ExecStart": prof.Docker.ExecStart, "TLSArgs": strings.Join(dockerTLSArgs(), " "),
 		})
 		docker.Dropins = append(docker.Dropins, Dropin{Name: "20-swarmboot-tls.conf", Contents: text})
 		return err
@@ -341,7 +341,7 @@ func (x *clusterContext) addDockerTCP(p *Plan, n *cluster.Node) error {
 	docker.Action = Restart
 	text, err := templates.Execute("docker-tcp.conf", map[string]any{
 		"ExecStart": prof.Docker.ExecStart, "Listen": "tcp://" + listen.String(),
-		"TLS": x.c.Docker.TLS, "TLSArgs": joinArgs(dockerTLSArgs()),
+		"TLS": x.c.Docker.TLS, "TLSArgs": strings.Join(dockerTLSArgs(), " "),
 	})
 	docker.Dropins = append(docker.Dropins,
 		Dropin{Name: "20-swarmboot-api.conf", Contents: floor},

@@ -2,7 +2,6 @@ package render
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/swarmboot/swarmboot/cluster"
 	"github.com/swarmboot/swarmboot/pki"
@@ -105,5 +104,3 @@ func discoveryTLSArgs() []string {
 
 // tlsMount lets a swarm container read the node's TLS files.
 var tlsMount = []string{"-v", tlsDir + ":" + tlsDir + ":ro"}
-
-func joinArgs(args []string) string { return strings.Join(args, " ") }

@@ -85,7 +85,6 @@ const swarmAPI = "1.31"
 // order is the description's, whatever answers first.
 func Run(ctx context.Context, c *cluster.Cluster, o Options) *Report {
 	v := &verifier{c: c, o: o, client: newClient(o)}
-	var groups [][]Check
 	var steps []func() []Check
 	for i := range c.Nodes {
 		n := &c.Nodes[i]
@@ -100,7 +99,7 @@ func Run(ctx context.Context, c *cluster.Cluster, o Options) *Report {
 		}
 	}
 	steps = append(steps, func() []Check { return v.registrations(ctx) })
-	groups = make([][]Check, len(steps))
+	groups := make([][]Check, len(steps))
 	var wg sync.WaitGroup
 	for i, step := range steps {
 		wg.Add(1)

@@ -77,7 +77,7 @@ func validateCommand() command {
 				// The same checks as render: snippets are merged and every
 				// config built (nothing written), so a description that
 				// validates also renders.
-				tls, err := validateTLS(e, c)
+				tls, err := validateTLS(c)
 				if err != nil {
 					return err
 				}

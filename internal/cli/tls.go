@@ -68,9 +68,9 @@ func reportPKI(e env, c *cluster.Cluster, p *pki.Prepared) {
 	}
 }
 
-// stand-in material lets validate build every config before render has
-// issued anything; render never writes it.
-func validateTLS(e env, c *cluster.Cluster) (map[string]pki.Material, error) {
+// validateTLS is the material validate builds with: the PKI's, read only,
+// or stand-ins before render has issued anything (validate writes nothing).
+func validateTLS(c *cluster.Cluster) (map[string]pki.Material, error) {
 	if !c.UsesTLS() {
 		return nil, nil
 	}
