@@ -45,14 +45,8 @@ type located struct {
 // containers lists the containers of the validated engines (Healthy or
 // not), ordered by engine name and container ID.
 func (c *cluster) containers() []located {
-	c.mu.RLock()
-	engines := make([]*engine, 0, len(c.engines))
-	for _, e := range c.engines {
-		engines = append(engines, e)
-	}
-	c.mu.RUnlock()
 	var out []located
-	for _, e := range engines {
+	for _, e := range c.validatedEngines() {
 		e.mu.RLock()
 		for _, ct := range e.containers {
 			out = append(out, located{engine: e, engineID: e.id, engineName: e.name, c: ct})
@@ -65,6 +59,17 @@ func (c *cluster) containers() []located {
 		}
 		return out[i].c.id() < out[j].c.id()
 	})
+	return out
+}
+
+// validatedEngines are the engines that passed validation, Healthy or not.
+func (c *cluster) validatedEngines() []*engine {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	out := make([]*engine, 0, len(c.engines))
+	for _, e := range c.engines {
+		out = append(out, e)
+	}
 	return out
 }
 
@@ -181,14 +186,8 @@ func (c *cluster) generateUniqueID() string {
 // listNodes is Cluster.listNodes: one node per validated engine, with the
 // creations under way on it; the caller holds c.schedMu.
 func (c *cluster) listNodes() []schedNode {
-	c.mu.RLock()
-	engines := make([]*engine, 0, len(c.engines))
-	for _, e := range c.engines {
-		engines = append(engines, e)
-	}
-	c.mu.RUnlock()
-	out := make([]schedNode, 0, len(engines))
-	for _, e := range engines {
+	var out []schedNode
+	for _, e := range c.validatedEngines() {
 		v := e.view()
 		n := schedNode{engine: e, name: v.name, addr: v.addr, containers: len(v.containers),
 			usedCPUs: v.usedCPUs, usedMemory: v.usedMemory, totalCPUs: v.cpus, totalMemory: v.memory,

@@ -50,27 +50,13 @@ func TestReplication(t *testing.T) {
 	// A container run through the replica: requests forwarded, the attach
 	// connection joined through both managers to the engine.
 	rs := &swarmCluster{t: t, addr: a2, mgr: m2, engines: []*fakeEngine{eng}}
-	id := rs.create("via-replica", map[string]any{"Image": "busybox", "Cmd": []string{"out:hi", "cat"}, "OpenStdin": true})
-	stream := rs.attach("via-replica", "stream=1&stdin=1&stdout=1&stderr=1")
-	if code, out := rs.do("POST", "/v1.30/containers/"+id+"/start", ""); code != http.StatusNoContent {
-		t.Fatalf("start through the replica: %d %s", code, out)
-	}
-	stream.send("through two managers\n")
-	stream.closeStdin()
-	if stdout, _ := stream.output(); stdout != "hi\nthrough two managers\n" {
+	if _, stdout, _ := rs.runAttached("via-replica", []string{"out:hi", "cat"}, true, "through two managers\n"); stdout != "hi\nthrough two managers\n" {
 		t.Errorf("attached through the replica: %q", stdout)
 	}
 	// Without the upgrade header (older clients) the engine answers 200 and
 	// takes the connection over: only a copy of the raw connection, as
 	// swarm's replica made, carries the input then.
-	id = rs.create("old-client", map[string]any{"Image": "busybox", "Cmd": []string{"cat"}, "OpenStdin": true})
-	stream = rs.attachAs(id, "stream=1&stdin=1&stdout=1", false)
-	if code, out := rs.do("POST", "/v1.30/containers/"+id+"/start", ""); code != http.StatusNoContent {
-		t.Fatalf("start through the replica: %d %s", code, out)
-	}
-	stream.send("no upgrade\n")
-	stream.closeStdin()
-	if stdout, _ := stream.output(); stdout != "no upgrade\n" {
+	if _, stdout, _ := rs.runAttached("old-client", []string{"cat"}, false, "no upgrade\n"); stdout != "no upgrade\n" {
 		t.Errorf("attached through the replica without upgrading: %q", stdout)
 	}
 	if _, err := exec.LookPath("docker"); err == nil {

@@ -271,13 +271,16 @@ func TestConcurrentCreates(t *testing.T) {
 			done <- fmt.Sprint(code, " ", out)
 		}()
 	}
-	eventually(t, 5*time.Second, "three creations under way", func() (bool, string) {
-		n := 0
-		for _, e := range engines {
-			n += e.waitingCreates()
+	waiting := func(want int) func() (bool, string) {
+		return func() (bool, string) {
+			n := 0
+			for _, e := range engines {
+				n += e.waitingCreates()
+			}
+			return n == want, fmt.Sprint(n)
 		}
-		return n == 3, fmt.Sprint(n)
-	})
+	}
+	eventually(t, 5*time.Second, "three creations under way", waiting(3))
 	for _, e := range engines {
 		if e.waitingCreates() != 1 {
 			t.Errorf("%s has %d creations; spread must count the ones under way", e.name, e.waitingCreates())
@@ -287,13 +290,7 @@ func TestConcurrentCreates(t *testing.T) {
 		code, out := s.do("POST", "/v1.30/containers/create?name=twin", `{"Image":"busybox"}`)
 		done <- fmt.Sprint(code, " ", out)
 	}()
-	eventually(t, 5*time.Second, "the fourth creation", func() (bool, string) {
-		n := 0
-		for _, e := range engines {
-			n += e.waitingCreates()
-		}
-		return n == 4, fmt.Sprint(n)
-	})
+	eventually(t, 5*time.Second, "the fourth creation", waiting(4))
 	code, out := s.do("POST", "/v1.30/containers/create?name=twin", `{"Image":"busybox"}`)
 	if code != 409 || !strings.HasPrefix(out, "Conflict: The name twin is already assigned.") {
 		t.Errorf("same name while the first is being created: %d %s", code, out)
@@ -420,17 +417,11 @@ func TestRunTLS(t *testing.T) {
 	}
 	s := startSwarm(t, ca, seeded(t, engineTLS)...)
 
-	id := s.create("by-hand", map[string]any{"Image": "busybox", "Cmd": []string{"out:hello", "cat", "err:bye", "exit:7"}, "OpenStdin": true, "StdinOnce": true})
+	id, stdout, stderr := s.runAttached("by-hand", []string{"out:hello", "cat", "err:bye", "exit:7"}, true, "over tls\n")
 	if s.holder(id) != s.engines[1] {
 		t.Errorf("created on %v, want node-02", s.holder(id))
 	}
-	stream := s.attach(id[:12], "stream=1&stdin=1&stdout=1&stderr=1")
-	if code, out := s.do("POST", "/v1.30/containers/"+id+"/start", ""); code != http.StatusNoContent {
-		t.Fatalf("start: %d %s", code, out)
-	}
-	stream.send("over tls\n")
-	stream.closeStdin()
-	if stdout, stderr := stream.output(); stdout != "hello\nover tls\n" || stderr != "bye\n" {
+	if stdout != "hello\nover tls\n" || stderr != "bye\n" {
 		t.Errorf("attached over TLS: stdout %q stderr %q", stdout, stderr)
 	}
 

@@ -216,6 +216,21 @@ func (s *swarmCluster) attachAs(name, query string, upgrade bool) *rawStream {
 	return st
 }
 
+// runAttached runs cmd in a new container as `docker run -i` does (with
+// an attach that upgrades or not) and returns its ID and output.
+func (s *swarmCluster) runAttached(name string, cmd []string, upgrade bool, input string) (id, stdout, stderr string) {
+	s.t.Helper()
+	id = s.create(name, map[string]any{"Image": "busybox", "Cmd": cmd, "OpenStdin": true, "StdinOnce": true})
+	stream := s.attachAs(name, "stream=1&stdin=1&stdout=1&stderr=1", upgrade)
+	if code, out := s.do("POST", "/v1.30/containers/"+name+"/start", ""); code != http.StatusNoContent {
+		s.t.Fatalf("start %s: %d %s", name, code, out)
+	}
+	stream.send(input)
+	stream.closeStdin()
+	stdout, stderr = stream.output()
+	return id, stdout, stderr
+}
+
 func (st *rawStream) send(s string) {
 	if _, err := io.WriteString(st.conn, s); err != nil {
 		st.t.Fatal(err)
