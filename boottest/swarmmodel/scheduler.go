@@ -22,8 +22,9 @@
 // engine name in natural order ("node-2" before "node-10"), then address,
 // so the same cluster always gets the same placement.
 //
-// Filters other than health change nothing for a request that names no
-// constraint, affinity, port or slot, which is all the model accepts.
+// Filters other than health are not applied: they change nothing for a
+// request without constraints, affinities, whitelists (which create
+// refuses), published host ports, container slots or dependencies.
 
 package swarmmodel
 
