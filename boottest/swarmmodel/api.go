@@ -1,6 +1,7 @@
-// The Docker API a manager serves, the part clients use to look at a
-// classic swarm. Learned from api/primary.go (routes, each with and without
-// a /vX.Y prefix, and the API-Version header), api/handlers.go (getInfo,
+// The Docker API a manager serves: its routes, and the ones clients use to
+// look at a classic swarm (the container routes are in apicontainers.go).
+// Learned from api/primary.go (routes, each with and without a /vX.Y
+// prefix, and the API-Version header), api/handlers.go (getInfo,
 // getVersion, ping, getContainersJSON), api/server.go and api/status.go of
 // swarm 1.2.9.
 //   - GET /_ping answers "OK" (the model also answers HEAD, which current
@@ -13,8 +14,8 @@
 //     containers hidden unless all, names prefixed with "/ENGINE-NAME",
 //     "Host Down" as the status on an unhealthy engine, 0.0.0.0 ports shown
 //     on the engine's IP, newest first, limit.
-// Every other route of swarm 1.2.9 answers 501 with a JSON message saying
-// the model does not implement it; anything else is a JSON 404.
+// The routes of swarm 1.2.9 the model does not serve answer 501 with a JSON
+// message saying so; anything else is a JSON 404.
 
 package swarmmodel
 
@@ -38,70 +39,136 @@ type statusFunc func() [][2]string
 type apiServer struct {
 	cluster *cluster
 	status  statusFunc
+	log     *logger
 	debug   bool
 	cors    bool
 }
 
 var versionPrefix = regexp.MustCompile(`^/v[0-9]+\.[0-9]+(/.*)$`)
 
+// routeMatch is a request matched to a route: what the route's "*" stood
+// for, and the parts of the path around it.
+type routeMatch struct {
+	name         string
+	prefix, rest string // "/v1.30" or "", and "/containers/"
+	suffix       string // "/logs", or "" for DELETE /containers/*
+}
+
+// pathFor is the request's path with the container's name replaced by its
+// ID, as swarm forwarded it.
+func (m routeMatch) pathFor(id string) string { return m.prefix + m.rest + id + m.suffix }
+
+type apiHandler func(s *apiServer, w http.ResponseWriter, r *http.Request, m routeMatch)
+
+type apiRoute struct {
+	method, pattern string
+	handle          apiHandler
+}
+
+// modelledRoutes are the routes of swarm 1.2.9 (api/primary.go) the model
+// serves, with swarm's handler for each.
+var modelledRoutes = []apiRoute{
+	{"GET", "/_ping", (*apiServer).ping},
+	{"HEAD", "/_ping", (*apiServer).ping},
+	{"GET", "/version", (*apiServer).getVersion},
+	{"GET", "/info", (*apiServer).getInfo},
+	{"GET", "/containers/json", (*apiServer).getContainersJSON},
+	{"GET", "/containers/ps", (*apiServer).getContainersJSON},
+	{"POST", "/containers/create", (*apiServer).postContainersCreate},
+	{"GET", "/containers/*/json", (*apiServer).getContainerJSON},
+	{"POST", "/containers/*/start", (*apiServer).postContainersStart},
+	{"DELETE", "/containers/*", (*apiServer).deleteContainers},
+	{"POST", "/containers/*/wait", (*apiServer).proxyContainerAndForceRefresh},
+	{"POST", "/containers/*/kill", (*apiServer).proxyContainerAndForceRefresh},
+	{"POST", "/containers/*/stop", (*apiServer).proxyContainerAndForceRefresh},
+	{"POST", "/containers/*/restart", (*apiServer).proxyContainerAndForceRefresh},
+	{"POST", "/containers/*/pause", (*apiServer).proxyContainerAndForceRefresh},
+	{"POST", "/containers/*/unpause", (*apiServer).proxyContainerAndForceRefresh},
+	{"POST", "/containers/*/update", (*apiServer).proxyContainerAndForceRefresh},
+	{"GET", "/containers/*/logs", (*apiServer).proxyContainer},
+	{"GET", "/containers/*/top", (*apiServer).proxyContainer},
+	{"GET", "/containers/*/changes", (*apiServer).proxyContainer},
+	{"GET", "/containers/*/export", (*apiServer).proxyContainer},
+	{"GET", "/containers/*/stats", (*apiServer).proxyContainer},
+	{"HEAD", "/containers/*/archive", (*apiServer).proxyContainer},
+	{"GET", "/containers/*/archive", (*apiServer).proxyContainer},
+	{"PUT", "/containers/*/archive", (*apiServer).proxyContainer},
+	{"POST", "/containers/*/resize", (*apiServer).proxyContainer},
+	{"POST", "/containers/*/copy", (*apiServer).proxyContainer},
+	{"POST", "/containers/*/attach", (*apiServer).proxyHijack},
+	{"GET", "/containers/*/attach/ws", (*apiServer).proxyHijack},
+}
+
 // swarm 1.2.9's routes the model does not implement (api/primary.go).
 var unmodelledRoutes = map[string][]string{
-	"HEAD": {"/containers/*/archive"},
 	"GET": {"/events", "/images/json", "/images/viz", "/images/search", "/images/get", "/images/*/get",
-		"/images/*/history", "/images/*/json", "/containers/*/archive", "/containers/*/export",
-		"/containers/*/changes", "/containers/*/json", "/containers/*/top", "/containers/*/logs",
-		"/containers/*/stats", "/containers/*/attach/ws", "/exec/*/json", "/networks", "/networks/*",
-		"/volumes", "/volumes/*"},
+		"/images/*/history", "/images/*/json", "/exec/*/json", "/networks", "/networks/*", "/volumes", "/volumes/*"},
 	"POST": {"/auth", "/commit", "/build", "/images/create", "/images/load", "/images/*/push", "/images/*/tag",
-		"/containers/create", "/containers/*/kill", "/containers/*/pause", "/containers/*/unpause",
-		"/containers/*/rename", "/containers/*/restart", "/containers/*/start", "/containers/*/stop",
-		"/containers/*/update", "/containers/*/wait", "/containers/*/resize", "/containers/*/attach",
-		"/containers/*/copy", "/containers/*/exec", "/exec/*/start", "/exec/*/resize", "/networks/create",
+		"/containers/*/rename", "/containers/*/exec", "/exec/*/start", "/exec/*/resize", "/networks/create",
 		"/networks/*/connect", "/networks/*/disconnect", "/volumes/create"},
-	"PUT":    {"/containers/*/archive"},
-	"DELETE": {"/containers/*", "/images/*", "/networks/*", "/volumes/*"},
+	"DELETE": {"/images/*", "/networks/*", "/volumes/*"},
+}
+
+// hijackRoutes are the routes whose connection swarm took over; a replica
+// forwards them the same way.
+var hijackRoutes = []apiRoute{
+	{method: "POST", pattern: "/containers/*/attach"},
+	{method: "GET", pattern: "/containers/*/attach/ws"},
+	{method: "POST", pattern: "/exec/*/start"},
 }
 
 // matchRoute matches a path against a route where "*" stands for one or
 // more characters (gorilla/mux's {name:.*}).
-func matchRoute(route, p string) bool {
+func matchRoute(route, p string) (routeMatch, bool) {
 	pre, post, wild := strings.Cut(route, "*")
 	if !wild {
-		return p == route
+		return routeMatch{}, p == route
 	}
-	return len(p) > len(pre)+len(post) && strings.HasPrefix(p, pre) && strings.HasSuffix(p, post)
+	if len(p) > len(pre)+len(post) && strings.HasPrefix(p, pre) && strings.HasSuffix(p, post) {
+		return routeMatch{name: p[len(pre) : len(p)-len(post)], rest: pre, suffix: post}, true
+	}
+	return routeMatch{}, false
+}
+
+// splitVersion returns the API version prefix of a path ("/v1.30" or "")
+// and the rest.
+func splitVersion(p string) (string, string) {
+	if m := versionPrefix.FindStringSubmatch(p); m != nil {
+		return p[:len(p)-len(m[1])], m[1]
+	}
+	return "", p
+}
+
+func isHijackRoute(r *http.Request) bool {
+	_, p := splitVersion(r.URL.Path)
+	for _, route := range hijackRoutes {
+		if _, ok := matchRoute(route.pattern, p); ok && r.Method == route.method {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *apiServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	p := r.URL.Path
-	if m := versionPrefix.FindStringSubmatch(p); m != nil {
-		p = m[1]
-	}
+	prefix, p := splitVersion(r.URL.Path)
 	if s.cors {
 		w.Header().Add("Access-Control-Allow-Origin", "*")
 		w.Header().Add("Access-Control-Allow-Headers", "Origin, X-Requested-With, Content-Type, Accept")
 		w.Header().Add("Access-Control-Allow-Methods", "GET, POST, DELETE, PUT, OPTIONS, HEAD")
 	}
-	switch {
-	case p == "/_ping" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
-		w.Header().Set("API-Version", apiVersion)
-		w.Write([]byte("OK"))
-		return
-	case p == "/version" && r.Method == http.MethodGet:
-		w.Header().Set("API-Version", apiVersion)
-		s.getVersion(w, r)
-		return
-	case p == "/info" && r.Method == http.MethodGet:
-		w.Header().Set("API-Version", apiVersion)
-		s.getInfo(w, r)
-		return
-	case (p == "/containers/json" || p == "/containers/ps") && r.Method == http.MethodGet:
-		w.Header().Set("API-Version", apiVersion)
-		s.getContainersJSON(w, r)
-		return
+	for _, route := range modelledRoutes {
+		if route.method != r.Method {
+			continue
+		}
+		if m, ok := matchRoute(route.pattern, p); ok {
+			m.prefix = prefix
+			w.Header().Set("API-Version", apiVersion)
+			route.handle(s, w, r, m)
+			return
+		}
 	}
 	for _, route := range unmodelledRoutes[r.Method] {
-		if matchRoute(route, p) {
+		if _, ok := matchRoute(route, p); ok {
 			w.Header().Set("API-Version", apiVersion)
 			jsonError(w, http.StatusNotImplemented,
 				fmt.Sprintf("%s %s is a route of swarm %s that this model of it does not implement", r.Method, p, Version))
@@ -113,6 +180,16 @@ func (s *apiServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	jsonError(w, http.StatusNotFound, "page not found")
+}
+
+func (s *apiServer) ping(w http.ResponseWriter, r *http.Request, _ routeMatch) {
+	w.Write([]byte("OK"))
+}
+
+// httpError is api/utils.go httpError: logged, then sent as plain text.
+func (s *apiServer) httpError(w http.ResponseWriter, msg string, code int) {
+	s.log.with(fields{"status": code}).Errorf("HTTP error: %v", msg)
+	http.Error(w, msg, code)
 }
 
 func jsonError(w http.ResponseWriter, code int, msg string) {
@@ -135,7 +212,7 @@ func kernelVersion() string {
 	return strings.TrimSpace(string(b))
 }
 
-func (s *apiServer) getVersion(w http.ResponseWriter, r *http.Request) {
+func (s *apiServer) getVersion(w http.ResponseWriter, r *http.Request, _ routeMatch) {
 	writeJSON(w, struct {
 		Version, APIVersion, GitCommit, GoVersion, Os, Arch, KernelVersion string
 		BuildTime                                                          string `json:",omitempty"`
@@ -213,7 +290,7 @@ type infoResponse struct {
 
 type commitInfo struct{ ID, Expected string }
 
-func (s *apiServer) getInfo(w http.ResponseWriter, r *http.Request) {
+func (s *apiServer) getInfo(w http.ResponseWriter, r *http.Request, _ routeMatch) {
 	info := infoResponse{
 		Debug: s.debug, MemoryLimit: true, SwapLimit: true, CPUCfsPeriod: true, CPUCfsQuota: true,
 		CPUShares: true, CPUSet: true, IPv4Forwarding: true, BridgeNfIptables: true, BridgeNfIP6tables: true,
@@ -255,7 +332,7 @@ func (s *apiServer) getInfo(w http.ResponseWriter, r *http.Request) {
 // applies; swarm knew more (label, exited, health, volume, network, ...).
 var containerFilters = map[string]bool{"name": true, "id": true, "status": true, "node": true}
 
-func (s *apiServer) getContainersJSON(w http.ResponseWriter, r *http.Request) {
+func (s *apiServer) getContainersJSON(w http.ResponseWriter, r *http.Request, _ routeMatch) {
 	q := r.URL.Query()
 	all := boolValue(q.Get("all"))
 	limit, _ := strconv.Atoi(q.Get("limit"))

@@ -37,11 +37,18 @@ type cluster struct {
 	mu      sync.RWMutex
 	engines map[string]*engine // validated, by ID
 	pending map[string]*engine // by address
+
+	// schedMu is the scheduler's lock: it guards pendingContainers and
+	// makes choosing a node and claiming a name one step.
+	schedMu           sync.Mutex
+	sched             scheduler
+	pendingContainers map[string]*pendingContainer // by swarm ID
 }
 
 func newCluster(opts engineOpts, t timing, tlsConfig *tls.Config, strategy string, filters []string, log *logger) *cluster {
 	return &cluster{log: log, t: t, opts: opts, tlsConfig: tlsConfig, strategy: strategy, filters: filters,
-		engines: map[string]*engine{}, pending: map[string]*engine{}}
+		engines: map[string]*engine{}, pending: map[string]*engine{},
+		sched: scheduler{strategy: strategy, filters: filters}, pendingContainers: map[string]*pendingContainer{}}
 }
 
 // run follows the discovery and retries pending engines until ctx ends.

@@ -14,6 +14,7 @@
 package swarmmodel
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -55,6 +56,10 @@ type engineClient struct {
 	host   string // tcp://host:port, for messages
 	scheme string
 	hc     *http.Client
+	// stream shares hc's connections without its time limit: proxied
+	// requests (logs -f, wait) last as long as the client wants
+	// (cluster/httpclient.go set no limit either).
+	stream *http.Client
 
 	mu      sync.Mutex
 	version string // "" until negotiated
@@ -71,7 +76,8 @@ func newEngineClient(addr string, tlsConfig *tls.Config, timeout time.Duration) 
 	}
 	return &engineClient{
 		addr: addr, host: "tcp://" + addr, scheme: scheme,
-		hc: &http.Client{Transport: tr, Timeout: timeout},
+		hc:     &http.Client{Transport: tr, Timeout: timeout},
+		stream: &http.Client{Transport: tr},
 	}
 }
 
@@ -95,24 +101,42 @@ func (c *engineClient) negotiatedVersion() string {
 
 // get sends GET path (already versioned or not) and decodes the answer.
 func (c *engineClient) get(ctx context.Context, path string, out any) (http.Header, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.scheme+"://"+c.addr+path, nil)
+	return c.call(ctx, http.MethodGet, path, nil, out)
+}
+
+// call sends a request as the vendored client's API calls do: the body,
+// if any, as JSON; an HTTP error answer becomes "Error response from
+// daemon: ..."; a JSON answer is decoded into out, if given.
+func (c *engineClient) call(ctx context.Context, method, path string, in, out any) (http.Header, error) {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return nil, err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.scheme+"://"+c.addr+path, body)
 	if err != nil {
 		return nil, err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	res, err := c.hc.Do(req)
 	if err != nil {
 		return nil, c.transportError(err)
 	}
 	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
+	b, err := io.ReadAll(res.Body)
 	if err != nil {
 		return res.Header, err
 	}
 	if res.StatusCode < 200 || res.StatusCode >= 400 {
-		return res.Header, responseError(res, body, path)
+		return res.Header, &responseError{status: res.StatusCode, msg: responseMessage(res, b, path)}
 	}
-	if out != nil {
-		if err := json.Unmarshal(body, out); err != nil {
+	if out != nil && len(b) > 0 {
+		if err := json.Unmarshal(b, out); err != nil {
 			return res.Header, fmt.Errorf("Error reading remote info: %v", err)
 		}
 	}
@@ -130,21 +154,36 @@ func (c *engineClient) transportError(err error) error {
 	return fmt.Errorf("error during connect: %v", err)
 }
 
-// responseError is the vendored client's checkResponseErr.
-func responseError(res *http.Response, body []byte, path string) error {
+// responseError is an HTTP error answer of the engine; its text is the
+// vendored client's (checkResponseErr), its status lets callers tell "not
+// found" from other failures as the client's IsErrNotFound did.
+type responseError struct {
+	status int
+	msg    string
+}
+
+func (e *responseError) Error() string { return e.msg }
+
+func isNotFound(err error) bool {
+	var re *responseError
+	return errors.As(err, &re) && re.status == http.StatusNotFound
+}
+
+// responseMessage is the vendored client's checkResponseErr.
+func responseMessage(res *http.Response, body []byte, path string) string {
 	if len(body) == 0 {
-		return fmt.Errorf("Error: request returned %s for API route and version %s, check if the server supports the requested API version",
+		return fmt.Sprintf("Error: request returned %s for API route and version %s, check if the server supports the requested API version",
 			http.StatusText(res.StatusCode), path)
 	}
 	msg := string(body)
 	if res.Header.Get("Content-Type") == "application/json" {
 		var e struct{ Message string }
 		if err := json.Unmarshal(body, &e); err != nil {
-			return fmt.Errorf("Error reading JSON: %v", err)
+			return fmt.Sprintf("Error reading JSON: %v", err)
 		}
 		msg = e.Message
 	}
-	return fmt.Errorf("Error response from daemon: %s", strings.TrimSpace(msg))
+	return "Error response from daemon: " + strings.TrimSpace(msg)
 }
 
 // negotiate is NegotiateAPIVersion: errors of the ping are ignored.
@@ -217,8 +256,9 @@ type containerInspect struct {
 		Running, Paused, Restarting bool
 	}
 	HostConfig struct {
-		CPUShares int64 `json:"CpuShares"`
-		Memory    int64
+		CPUShares  int64 `json:"CpuShares"`
+		Memory     int64
+		AutoRemove bool
 	}
 }
 

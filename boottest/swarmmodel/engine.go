@@ -24,6 +24,7 @@ package swarmmodel
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand"
@@ -83,11 +84,36 @@ type engine struct {
 	resumeCh     chan struct{}
 }
 
-// container is the manager's cache of one container.
+// container is the manager's cache of one container. It is never changed
+// once made: a refresh replaces it.
 type container struct {
 	summary                     containerSummary
 	running, paused, restarting bool
-	cpuShares, memory           int64
+	autoRemove                  bool
+	cpuShares, memory           int64 // reserved: CPUs (swarm's unit) and bytes
+}
+
+func (c *container) id() string { return c.summary.id() }
+
+// names are the engine's names of the container ("/web").
+func (c *container) names() []string {
+	var out []string
+	if list, ok := c.summary["Names"].([]any); ok {
+		for _, n := range list {
+			if s, ok := n.(string); ok {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// swarmID is the com.docker.swarm.id label swarm gives the containers it
+// creates (cluster/config.go SwarmID).
+func (c *container) swarmID() string {
+	labels, _ := c.summary["Labels"].(map[string]any)
+	id, _ := labels[swarmIDLabel].(string)
+	return id
 }
 
 func newEngine(addr string, opts engineOpts, t timing, tlsConfig *tls.Config, log *logger) *engine {
@@ -214,51 +240,91 @@ func (e *engine) updateSpecs(ctx context.Context) error {
 	return nil
 }
 
-// refreshContainers is Engine.RefreshContainers: list all containers and
-// inspect the new ones (all of them when full).
+// refreshContainers is Engine.RefreshContainers: list all containers,
+// inspect the new ones (all of them when full), drop the ones that were
+// known before the list and are not in it. A container registered while
+// the list was under way (by a create) survives it.
 func (e *engine) refreshContainers(ctx context.Context, full bool) error {
-	c := e.getClient()
-	var list []containerSummary
-	_, err := c.get(ctx, c.apiPath("/containers/json?all=1"), &list)
-	e.checkConnectionErr(err)
+	e.mu.RLock()
+	before := make([]string, 0, len(e.containers))
+	for id := range e.containers {
+		before = append(before, id)
+	}
+	e.mu.RUnlock()
+	list, err := e.listContainers(ctx, "")
 	if err != nil {
 		return err
 	}
-	e.mu.RLock()
-	known := e.containers
-	e.mu.RUnlock()
+	listed := map[string]bool{}
 	merged := map[string]*container{}
 	for _, s := range list {
 		id := s.id()
-		old := known[id]
-		ct := &container{summary: s}
-		if old != nil && !full && !old.restarting {
-			ct.running, ct.paused, ct.cpuShares, ct.memory = old.running, old.paused, old.cpuShares, old.memory
-			// The list's State (API >= 1.23) keeps the running flags fresh
-			// between inspections.
-			if st, ok := s["State"].(string); ok {
-				ct.running, ct.paused = st == "running" || st == "paused", st == "paused"
+		listed[id] = true
+		ct, err := e.updateContainer(ctx, s, full)
+		if err != nil {
+			if !strings.Contains(err.Error(), "No such container") {
+				e.logFields().Errorf("Unable to update state of container %q: %v", id, err)
 			}
-		} else {
-			var in containerInspect
-			_, err := c.get(ctx, c.apiPath("/containers/"+url.PathEscape(id)+"/json"), &in)
-			e.checkConnectionErr(err)
-			if err != nil {
-				if !strings.Contains(err.Error(), "No such container") {
-					e.logFields().Errorf("Unable to update state of container %q: %v", id, err)
-				}
-				continue
-			}
-			ct.running, ct.paused, ct.restarting = in.State.Running, in.State.Paused, in.State.Restarting
-			ct.cpuShares = in.HostConfig.CPUShares * e.cpusNow() / 1024
-			ct.memory = in.HostConfig.Memory
+			continue
 		}
 		merged[id] = ct
 	}
 	e.mu.Lock()
-	e.containers = merged
-	e.mu.Unlock()
+	defer e.mu.Unlock()
+	for _, id := range before {
+		if !listed[id] {
+			delete(e.containers, id)
+		}
+	}
+	for id, ct := range merged {
+		e.containers[id] = ct
+	}
 	return nil
+}
+
+// listContainers is the vendored client's ContainerList with All, and an
+// id filter when id is given (the filters' JSON form of API >= 1.22).
+func (e *engine) listContainers(ctx context.Context, id string) ([]containerSummary, error) {
+	c := e.getClient()
+	p := "/containers/json?all=1"
+	if id != "" {
+		f, _ := json.Marshal(map[string]map[string]bool{"id": {id: true}})
+		p += "&filters=" + url.QueryEscape(string(f))
+	}
+	var list []containerSummary
+	_, err := c.get(ctx, c.apiPath(p), &list)
+	e.checkConnectionErr(err)
+	return list, err
+}
+
+// updateContainer is Engine.updateContainer: a new or restarting container,
+// or any on a full refresh, is inspected; otherwise the cached inspection
+// stays and the list's State (API >= 1.23) keeps the running flags fresh.
+func (e *engine) updateContainer(ctx context.Context, s containerSummary, full bool) (*container, error) {
+	id := s.id()
+	e.mu.RLock()
+	old := e.containers[id]
+	e.mu.RUnlock()
+	ct := &container{summary: s}
+	if old != nil && !full && !old.restarting {
+		ct.running, ct.paused, ct.autoRemove, ct.cpuShares, ct.memory = old.running, old.paused, old.autoRemove, old.cpuShares, old.memory
+		if st, ok := s["State"].(string); ok {
+			ct.running, ct.paused = st == "running" || st == "paused", st == "paused"
+		}
+		return ct, nil
+	}
+	c := e.getClient()
+	var in containerInspect
+	_, err := c.get(ctx, c.apiPath("/containers/"+url.PathEscape(id)+"/json"), &in)
+	e.checkConnectionErr(err)
+	if err != nil {
+		return nil, err
+	}
+	ct.running, ct.paused, ct.restarting = in.State.Running, in.State.Paused, in.State.Restarting
+	ct.autoRemove = in.HostConfig.AutoRemove
+	ct.cpuShares = in.HostConfig.CPUShares * e.cpusNow() / 1024
+	ct.memory = in.HostConfig.Memory
+	return ct, nil
 }
 
 func (e *engine) cpusNow() int64 {

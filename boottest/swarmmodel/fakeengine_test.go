@@ -3,7 +3,8 @@ package swarmmodel
 // A fake Docker engine: answers like Docker 20.10 (API 1.41, takes any
 // version) or like Docker 29 (refuses versions below 1.40 with Docker's
 // own message), can be made unreachable and brought back on the same
-// address, and records the requests it got.
+// address, and records the requests it got. Its containers, which run,
+// are in fakecontainers_test.go.
 
 import (
 	"crypto/tls"
@@ -28,7 +29,13 @@ type fakeEngine struct {
 	apiVersion string // the engine's own API version
 	minAPI     string // "" takes any version
 	version    string // server version
-	containers []map[string]any
+	images     []string
+	ctrs       []*fakeContainer
+	creates    []fakeCreate
+	serial     int
+	hold       chan struct{} // non-nil: creates wait for it to close
+	waiting    int           // creates that waited
+	holdList   chan struct{} // non-nil: unfiltered lists wait for it
 	calls      []string
 	ln         net.Listener
 	srv        *http.Server
@@ -42,7 +49,8 @@ func newFakeEngine(t *testing.T, name string) *fakeEngine {
 }
 
 func newFakeEngineTLS(t *testing.T, name string, tlsConfig *tls.Config) *fakeEngine {
-	f := &fakeEngine{t: t, name: name, id: "ID-" + strings.ToUpper(name), apiVersion: "1.41", version: "20.10.24+dfsg1", tls: tlsConfig}
+	f := &fakeEngine{t: t, name: name, id: "ID-" + strings.ToUpper(name), apiVersion: "1.41", version: "20.10.24+dfsg1", tls: tlsConfig,
+		images: []string{"busybox:latest"}}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -68,10 +76,18 @@ func (f *fakeEngine) acceptAll() {
 	f.minAPI = ""
 }
 
+// addContainer adds a container listed as given (an entry of
+// GET /containers/json); it has no program to run.
 func (f *fakeEngine) addContainer(c map[string]any) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.containers = append(f.containers, c)
+	name := ""
+	if names, ok := c["Names"].([]string); ok && len(names) > 0 {
+		name = strings.TrimPrefix(names[0], "/")
+	}
+	ct := newFakeContainer(c["Id"].(string), name)
+	ct.seed = c
+	f.ctrs = append(f.ctrs, ct)
 }
 
 func (f *fakeEngine) callLog() []string {
@@ -134,7 +150,10 @@ func (f *fakeEngine) handle(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.calls = append(f.calls, r.Method+" "+r.URL.RequestURI())
 	name, id, apiV, minAPI, ver := f.name, f.id, f.apiVersion, f.minAPI, f.version
-	containers := append([]map[string]any(nil), f.containers...)
+	var images []map[string]any
+	for i, im := range f.images {
+		images = append(images, map[string]any{"Id": fmt.Sprintf("sha256:%d", i+1), "RepoTags": []string{im}})
+	}
 	f.mu.Unlock()
 
 	p := r.URL.Path
@@ -161,23 +180,9 @@ func (f *fakeEngine) handle(w http.ResponseWriter, r *http.Request) {
 			"Labels": []string{"zone=test"}, "SystemTime": time.Now().Format(time.RFC3339Nano)})
 	case p == "/version":
 		reply(map[string]any{"Version": ver, "ApiVersion": apiV, "MinAPIVersion": "1.12"})
-	case p == "/containers/json":
-		reply(containers)
-	case strings.HasPrefix(p, "/containers/") && strings.HasSuffix(p, "/json"):
-		cid := strings.TrimSuffix(strings.TrimPrefix(p, "/containers/"), "/json")
-		for _, c := range containers {
-			if c["Id"] == cid {
-				st, _ := c["State"].(string)
-				reply(map[string]any{"Id": cid, "State": map[string]any{"Running": st == "running" || st == "paused", "Paused": st == "paused"},
-					"HostConfig": map[string]any{"CpuShares": 512, "Memory": 64 << 20}})
-				return
-			}
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusNotFound)
-		fmt.Fprintf(w, "{\"message\":\"No such container: %s\"}\n", cid)
 	case p == "/images/json":
-		reply([]map[string]any{{"Id": "sha256:1", "RepoTags": []string{"busybox:latest"}}, {"Id": "sha256:2", "RepoTags": []string{"<none>:<none>"}}})
+		reply(append(images, map[string]any{"Id": "sha256:0", "RepoTags": []string{"<none>:<none>"}}))
+	case f.handleContainers(w, r, p): // answered there
 	default:
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusNotFound)

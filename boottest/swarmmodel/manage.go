@@ -171,7 +171,7 @@ func runManage(ctx context.Context, c *cmdContext) error {
 	}()
 	defer func() { cancel(); <-clusterDone }()
 
-	api := &apiServer{cluster: cl, debug: c.debug, cors: f.Bool("cors")}
+	api := &apiServer{cluster: cl, log: c.log, debug: c.debug, cors: f.Bool("cors")}
 	disp := &dispatcher{}
 	if el == nil {
 		api.status = func() [][2]string { return [][2]string{{"Role", "primary"}} }

@@ -3,8 +3,10 @@
 // locally (so `docker info` on a replica shows "Role: replica" and the
 // primary's address); everything else waits for a known primary and is
 // forwarded to it, or served locally if this manager has meanwhile become
-// the primary. Swarm forwarded by copying the raw connection (hijack); the
-// model uses a reverse proxy, which carries the same requests and answers.
+// the primary. Swarm forwarded every request by copying the raw connection
+// (hijack); the model does so for the routes whose connection the primary
+// takes over too (attach), and uses a reverse proxy for the others, which
+// carries the same requests and answers.
 
 package swarmmodel
 
@@ -82,6 +84,12 @@ func (p *replica) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if primary == p.addr {
 		p.local.ServeHTTP(w, r)
+		return
+	}
+	if isHijackRoute(r) {
+		if err := hijack(p.tlsConfig, primary, w, r); err != nil {
+			http.Error(w, fmt.Sprintf("Unable to reach primary cluster manager (%s): %v", primary, err), http.StatusInternalServerError)
+		}
 		return
 	}
 	scheme := "http"

@@ -3,6 +3,7 @@ package swarmmodel
 import (
 	"fmt"
 	"net/http"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -45,6 +46,23 @@ func TestReplication(t *testing.T) {
 	}
 	if body, code := httpGet(t, "http://"+a2+"/v1.30/containers/json"); code != 200 || !strings.HasPrefix(body, "[") {
 		t.Errorf("forwarded GET /containers/json: %d %s", code, body)
+	}
+	// A container run through the replica: requests forwarded, the attach
+	// connection joined through both managers to the engine.
+	rs := &swarmCluster{t: t, addr: a2, mgr: m2, engines: []*fakeEngine{eng}}
+	if _, stdout, _ := rs.runAttached("via-replica", []string{"out:hi", "cat"}, true, "through two managers\n"); stdout != "hi\nthrough two managers\n" {
+		t.Errorf("attached through the replica: %q", stdout)
+	}
+	// Without the upgrade header (older clients) the engine answers 200 and
+	// takes the connection over: only a copy of the raw connection, as
+	// swarm's replica made, carries the input then.
+	if _, stdout, _ := rs.runAttached("old-client", []string{"cat"}, false, "no upgrade\n"); stdout != "no upgrade\n" {
+		t.Errorf("attached through the replica without upgrading: %q", stdout)
+	}
+	if _, err := exec.LookPath("docker"); err == nil {
+		if out, errOut, code := rs.docker("x\n", "run", "-i", "--rm", "busybox", "cat", "exit:2"); out != "x\n" || code != 2 {
+			t.Errorf("docker run through the replica: %q %q exit %d", out, errOut, code)
+		}
 	}
 
 	// Kill the primary: it keeps the key until the TTL runs out.
