@@ -11,8 +11,10 @@
 #   etcd-server  a real etcd (v2 API) for the swarm model's tests
 #   systemd      systemd-analyze verify: unit lines read back as systemd reads them
 #   openssl      openssl verify: every issued certificate checks against the CA
+#   docker.io    a docker CLI for the swarm model's tests, unless one is on PATH
 set -euo pipefail
 pkgs=(cloud-init genisoimage ignition ruby vagrant util-linux etcd-server systemd openssl)
+command -v docker >/dev/null || pkgs+=(docker.io)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -225,13 +225,7 @@ func TestManageEngines(t *testing.T) {
 	})
 
 	t.Run("docker CLI", func(t *testing.T) {
-		// Not behind testutil.NeedTool: no CI dependency installs a docker
-		// CLI (bookworm ships it only inside docker.io, with the daemon;
-		// boottest/host-deps.sh leaves it out), so CI may lack it.
-		docker, err := exec.LookPath("docker")
-		if err != nil {
-			t.Skip("no docker CLI; the /info shape is checked above without it")
-		}
+		docker := needDocker(t)
 		run := func(args ...string) string {
 			cmd := exec.Command(docker, append([]string{"-H", "tcp://" + addr}, args...)...)
 			cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+t.TempDir(), "DOCKER_HOST=", "DOCKER_CONTEXT=")
