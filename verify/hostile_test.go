@@ -32,12 +32,12 @@ func answer(code int, body string) http.HandlerFunc {
 func TestServerTextEscaped(t *testing.T) {
 	f, o := fixture(t, false)
 	forged := "\nd9  engine  ✓ fine\nhealthy: 99 of 99 checks pass\x1b[2K\x1b[1A"
-	f.Change(func(m map[string]*verifytest.Member, e map[string]*verifytest.Version, i map[string]*verifytest.Info) {
-		e["d1"].Version = "29.1.3" + forged
-		e["d3"].MinAPIVersion = "1.24\u202e"
-		i["d1"].Status["d3"] = "Pending" + forged
-		i["d2"].Role = "primary\u2067\r"
-		m["e2"].Health = "false" + forged
+	f.Change(func(s *verifytest.State) {
+		s.Engines["d1"].Version = "29.1.3" + forged
+		s.Engines["d3"].MinAPIVersion = "1.24\u202e"
+		s.Managers["d1"].Status["d3"] = "Pending" + forged
+		s.Managers["d2"].Role = "primary\u2067\r"
+		s.Members["e2"].Health = "false" + forged
 	})
 	f.Handle("e3", verifytest.Etcd, answer(500, strings.Repeat("\x1b[31m\u202eno ", 5000)))
 	// Go's own error repeats a malformed header line as it came.
@@ -218,15 +218,7 @@ func TestRequestsInFlightBounded(t *testing.T) {
 // member's check and every member's registration read wait at the same
 // time, so the pass takes one timeout, not one per member.
 func TestDeadMembersAskedAtOnce(t *testing.T) {
-	c := verifytest.Load(t, "version: 1\ncluster: dead\nprofile: debian-12\ndocker: {port: 2375, tls: false}\netcd: {tls: false}\nnodes:\n"+
-		"  - {name: e1, ip: 10.200.0.1, roles: [etcd]}\n  - {name: e2, ip: 10.200.0.2, roles: [etcd]}\n  - {name: e3, ip: 10.200.0.3, roles: [etcd]}\n"+
-		"  - {name: e4, ip: 10.200.0.4, roles: [etcd]}\n  - {name: e5, ip: 10.200.0.5, roles: [etcd]}\n  - {name: d1, ip: 10.200.0.11, roles: [docker]}\n")
-	f := verifytest.New(t, c)
-	for _, m := range c.Members() {
-		f.Set(m.Name, verifytest.Etcd, verifytest.BlackHole)
-	}
-	o := f.Options()
-	o.Timeout = 500 * time.Millisecond
+	f, o := deadMembers(t, 500*time.Millisecond)
 	r := run(f, o)
 	if got := f.PeakHoles(); got != 10 {
 		t.Errorf("%d requests to dead members waited at once, want all 10 (5 checks, 5 registration reads)", got)
@@ -239,7 +231,7 @@ func TestDeadMembersAskedAtOnce(t *testing.T) {
 		}
 	}
 	ch := find(r, "cluster", "registrations")
-	for _, m := range c.Members() {
+	for _, m := range f.C.Members() {
 		if u := fmt.Sprintf("http://%s:2379/v2/keys/swarm/docker/swarm/nodes?quorum=true: no answer within 500ms", m.IP); !strings.Contains(ch.Detail, u) {
 			t.Errorf("registrations: %s\nwant %s", ch.Detail, u)
 		}

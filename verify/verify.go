@@ -37,6 +37,18 @@ type Check struct {
 	Detail  string `json:"detail"`
 }
 
+// Mark is how a table shows the outcome: ✓ holds, ! holds with a
+// warning, ✗ does not.
+func (c Check) Mark() string {
+	switch {
+	case c.OK && c.Warning:
+		return "!"
+	case c.OK:
+		return "✓"
+	}
+	return "✗"
+}
+
 // Report is every check of one pass, in description order.
 type Report struct {
 	Checks   []Check `json:"checks"`

@@ -31,6 +31,22 @@ func description(t testing.TB, secure bool) *cluster.Cluster {
 	return verifytest.Load(t, head+nodes)
 }
 
+// deadMembers serves five etcd members, every one a black hole, and two
+// Docker hosts, one a manager; requests time out after timeout.
+func deadMembers(t testing.TB, timeout time.Duration) (*verifytest.Fake, verify.Options) {
+	c := verifytest.Load(t, "version: 1\ncluster: dead\nprofile: debian-12\ndocker: {port: 2375, tls: false}\netcd: {tls: false}\nnodes:\n"+
+		"  - {name: e1, ip: 10.200.0.1, roles: [etcd]}\n  - {name: e2, ip: 10.200.0.2, roles: [etcd]}\n  - {name: e3, ip: 10.200.0.3, roles: [etcd]}\n"+
+		"  - {name: e4, ip: 10.200.0.4, roles: [etcd]}\n  - {name: e5, ip: 10.200.0.5, roles: [etcd]}\n"+
+		"  - {name: d1, ip: 10.200.0.11, roles: [docker, manager]}\n  - {name: d2, ip: 10.200.0.12, roles: [docker]}\n")
+	f := verifytest.New(t, c)
+	for _, m := range c.Members() {
+		f.Set(m.Name, verifytest.Etcd, verifytest.BlackHole)
+	}
+	o := f.Options()
+	o.Timeout = timeout
+	return f, o
+}
+
 // fixture is the cluster served by fakes, every Docker host registered.
 func fixture(t testing.TB, secure bool) (*verifytest.Fake, verify.Options) {
 	f := verifytest.New(t, description(t, secure))
@@ -52,15 +68,8 @@ func find(r *verify.Report, node, what string) verify.Check {
 func want(t *testing.T, r *verify.Report, node, what, mark, text string) {
 	t.Helper()
 	ch := find(r, node, what)
-	got := "✗"
-	switch {
-	case ch.OK && ch.Warning:
-		got = "!"
-	case ch.OK:
-		got = "✓"
-	}
-	if got != mark || !strings.Contains(ch.Detail, text) {
-		t.Errorf("%s %s: %s %s\nwant %s …%s…", node, what, got, ch.Detail, mark, text)
+	if ch.Mark() != mark || !strings.Contains(ch.Detail, text) {
+		t.Errorf("%s %s: %s %s\nwant %s …%s…", node, what, ch.Mark(), ch.Detail, mark, text)
 	}
 }
 
@@ -131,8 +140,8 @@ func TestFirstMemberDown(t *testing.T) {
 func TestMutationAudit(t *testing.T) {
 	t.Run("two primaries", func(t *testing.T) {
 		f, o := fixture(t, false)
-		f.Change(func(_ map[string]*verifytest.Member, _ map[string]*verifytest.Version, m map[string]*verifytest.Info) {
-			m["d2"].Role = "primary"
+		f.Change(func(s *verifytest.State) {
+			s.Managers["d2"].Role = "primary"
 		})
 		r := run(f, o)
 		want(t, r, "cluster", "managers", "✗", "several primaries: d1, d2")
@@ -142,18 +151,18 @@ func TestMutationAudit(t *testing.T) {
 	})
 	t.Run("no primary", func(t *testing.T) {
 		f, o := fixture(t, false)
-		f.Change(func(_ map[string]*verifytest.Member, _ map[string]*verifytest.Version, m map[string]*verifytest.Info) {
-			m["d1"].Role = "replica"
+		f.Change(func(s *verifytest.State) {
+			s.Managers["d1"].Role = "replica"
 		})
 		want(t, run(f, o), "cluster", "managers", "✗", "no primary")
 	})
 	t.Run("member missing from the member list", func(t *testing.T) {
 		f, o := fixture(t, false)
-		f.Change(func(m map[string]*verifytest.Member, _ map[string]*verifytest.Version, _ map[string]*verifytest.Info) {
+		f.Change(func(s *verifytest.State) {
 			// e3 runs a cluster of its own; e1 and e2 form the other.
 			two := []verifytest.Listed{{Name: "e1", PeerURLs: []string{"http://10.200.0.1:2380"}}, {Name: "e2", PeerURLs: []string{"http://10.200.0.2:2380"}}}
-			m["e1"].List, m["e2"].List = two, two
-			m["e3"].List = []verifytest.Listed{{Name: "e3x", PeerURLs: []string{"http://10.200.0.3:2380"}}}
+			s.Members["e1"].List, s.Members["e2"].List = two, two
+			s.Members["e3"].List = []verifytest.Listed{{Name: "e3x", PeerURLs: []string{"http://10.200.0.3:2380"}}}
 		})
 		r := run(f, o)
 		want(t, r, "e1", "etcd member", "✗", "its cluster has no member e3 (http://10.200.0.3:2380)")
@@ -165,8 +174,8 @@ func TestMutationAudit(t *testing.T) {
 	})
 	t.Run("stranger in the member list", func(t *testing.T) {
 		f, o := fixture(t, false)
-		f.Change(func(m map[string]*verifytest.Member, _ map[string]*verifytest.Version, _ map[string]*verifytest.Info) {
-			m["e2"].List = []verifytest.Listed{
+		f.Change(func(s *verifytest.State) {
+			s.Members["e2"].List = []verifytest.Listed{
 				{Name: "e1", PeerURLs: []string{"http://10.200.0.1:2380"}}, {Name: "e2", PeerURLs: []string{"http://10.200.0.2:2380"}},
 				{Name: "e3", PeerURLs: []string{"http://10.200.0.3:2380"}}, {Name: "old", PeerURLs: []string{"http://10.200.0.9:2380"}}}
 		})
@@ -174,14 +183,14 @@ func TestMutationAudit(t *testing.T) {
 	})
 	t.Run("wrong peer URLs", func(t *testing.T) {
 		f, o := fixture(t, true)
-		f.Change(func(m map[string]*verifytest.Member, _ map[string]*verifytest.Version, _ map[string]*verifytest.Info) {
+		f.Change(func(s *verifytest.State) {
 			list := []verifytest.Listed{
 				{Name: "e1", PeerURLs: []string{"https://10.200.0.1:2380"}},
 				{Name: "e2", PeerURLs: []string{"http://10.200.0.2:2380"}},  // wrong scheme
 				{Name: "e3", PeerURLs: []string{"https://10.200.0.3:2381"}}, // wrong port
 			}
 			for _, n := range []string{"e1", "e2", "e3"} {
-				m[n].List = list
+				s.Members[n].List = list
 			}
 		})
 		r := run(f, o)
@@ -194,8 +203,8 @@ func TestMutationAudit(t *testing.T) {
 	t.Run(`{"health":"false"}`, func(t *testing.T) {
 		for _, code := range []int{200, 503} { // etcd says 503; a 200 must not pass either
 			f, o := fixture(t, false)
-			f.Change(func(m map[string]*verifytest.Member, _ map[string]*verifytest.Version, _ map[string]*verifytest.Info) {
-				m["e2"].Health, m["e2"].HealthCode = "false", code
+			f.Change(func(s *verifytest.State) {
+				s.Members["e2"].Health, s.Members["e2"].HealthCode = "false", code
 			})
 			want(t, run(f, o), "e2", "etcd member", "✗", `unhealthy: /health says "false"`)
 		}
@@ -209,9 +218,9 @@ func TestMutationAudit(t *testing.T) {
 		// every registration; the cluster holds none (the engines' keys
 		// expired). It answers first: a plain read would take its word.
 		g := verifytest.New(t, description(t, false)) // nothing registered
-		g.Change(func(m map[string]*verifytest.Member, _ map[string]*verifytest.Version, _ map[string]*verifytest.Info) {
-			m["e1"].Partitioned, m["e1"].Stale = true, []string{"10.200.0.11:2375", "10.200.0.12:2375", "10.200.0.13:2375"}
-			m["e2"].Lag, m["e3"].Lag = 200*time.Millisecond, 200*time.Millisecond
+		g.Change(func(s *verifytest.State) {
+			s.Members["e1"].Partitioned, s.Members["e1"].Stale = true, []string{"10.200.0.11:2375", "10.200.0.12:2375", "10.200.0.13:2375"}
+			s.Members["e2"].Lag, s.Members["e3"].Lag = 200*time.Millisecond, 200*time.Millisecond
 		})
 		r := run(g, g.Options())
 		want(t, r, "d1", "registration", "✗", "10.200.0.11:2375 is not registered")
@@ -223,10 +232,10 @@ func TestMutationAudit(t *testing.T) {
 // node it is on.
 func TestProblemsFoundWhereTheyAre(t *testing.T) {
 	f, o := fixture(t, false)
-	f.Change(func(_ map[string]*verifytest.Member, e map[string]*verifytest.Version, m map[string]*verifytest.Info) {
-		e["d2"].MinAPIVersion = "1.44"
-		m["d1"].Status["d2"] = "Pending"
-		m["d2"].Status["d3"] = "-"
+	f.Change(func(s *verifytest.State) {
+		s.Engines["d2"].MinAPIVersion = "1.44"
+		s.Managers["d1"].Status["d2"] = "Pending"
+		s.Managers["d2"].Status["d3"] = "-"
 	})
 	f.RegisterAddr("10.9.9.9:2375")
 	r := run(f, o)

@@ -160,14 +160,7 @@ func writeReport(w io.Writer, r *verify.Report) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tCHECK\tRESULT")
 	for _, ch := range r.Checks {
-		mark := "✗"
-		switch {
-		case ch.OK && ch.Warning:
-			mark = "!"
-		case ch.OK:
-			mark = "✓"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s %s\n", ch.Node, ch.What, mark, ch.Detail)
+		fmt.Fprintf(tw, "%s\t%s\t%s %s\n", ch.Node, ch.What, ch.Mark(), ch.Detail)
 	}
 	tw.Flush()
 	state := "healthy"

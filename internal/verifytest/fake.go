@@ -77,6 +77,13 @@ type Info struct {
 	Status map[string]string
 }
 
+// State is what every fake service answers, by node name.
+type State struct {
+	Members  map[string]*Member
+	Engines  map[string]*Version
+	Managers map[string]*Info
+}
+
 // Fake is a description's cluster served on loopback.
 type Fake struct {
 	C *cluster.Cluster
@@ -89,9 +96,7 @@ type Fake struct {
 	Delay time.Duration
 
 	mu       sync.Mutex
-	members  map[string]*Member
-	engines  map[string]*Version
-	managers map[string]*Info
+	state    State
 	keys     map[string]bool     // registered ip:port
 	services map[string]*service // by the description's ip:port
 
@@ -115,7 +120,7 @@ type service struct {
 // which is also what its PKI entry holds.
 func New(t testing.TB, c *cluster.Cluster) *Fake {
 	t.Helper()
-	f := &Fake{C: c, members: map[string]*Member{}, engines: map[string]*Version{}, managers: map[string]*Info{},
+	f := &Fake{C: c, state: State{Members: map[string]*Member{}, Engines: map[string]*Version{}, Managers: map[string]*Info{}},
 		keys: map[string]bool{}, services: map[string]*service{}, PKI: map[string]Leaf{}}
 	now := time.Now()
 	if c.UsesTLS() {
@@ -132,19 +137,19 @@ func New(t testing.TB, c *cluster.Cluster) *Fake {
 			f.PKI[n.Name] = f.CA.Issue(n.Name, []netip.Addr{n.IP}, now.Add(-time.Hour), now.Add(365*24*time.Hour), nil, false)
 		}
 		if n.Has(cluster.RoleEtcd) {
-			f.members[n.Name] = &Member{Health: "true", HealthCode: http.StatusOK}
+			f.state.Members[n.Name] = &Member{Health: "true", HealthCode: http.StatusOK}
 			f.listen(t, n, Etcd, c.Etcd.ClientPort, c.Etcd.TLS)
 		}
 		if n.Has(cluster.RoleDocker) {
-			f.engines[n.Name] = &Version{Version: "29.1.3", APIVersion: "1.52", MinAPIVersion: "1.24"}
+			f.state.Engines[n.Name] = &Version{Version: "29.1.3", APIVersion: "1.52", MinAPIVersion: "1.24"}
 			f.listen(t, n, Engine, c.Docker.Port, c.Docker.TLS)
 		}
 		if n.Has(cluster.RoleManager) {
 			role := "replica"
-			if len(f.managers) == 0 {
+			if len(f.state.Managers) == 0 {
 				role = "primary"
 			}
-			f.managers[n.Name] = &Info{Role: role, Status: map[string]string{}}
+			f.state.Managers[n.Name] = &Info{Role: role, Status: map[string]string{}}
 			f.listen(t, n, Manager, c.Swarm.Manager.Port, c.Docker.TLS)
 		}
 	}
@@ -225,10 +230,10 @@ func (f *Fake) PeakHoles() int64 { return f.peakHol.Load() }
 func (f *Fake) Holes() int64     { return f.holes.Load() }
 
 // Change runs fn under the fake's lock, to change what it answers.
-func (f *Fake) Change(fn func(members map[string]*Member, engines map[string]*Version, managers map[string]*Info)) {
+func (f *Fake) Change(fn func(*State)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	fn(f.members, f.engines, f.managers)
+	fn(&f.state)
 }
 
 // Register puts swarm join's key for each Docker host named (every host
@@ -333,7 +338,7 @@ func (f *Fake) dispatch(s *service) http.Handler {
 
 func (f *Fake) etcd(node string, w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
-	m := *f.members[node]
+	m := *f.state.Members[node]
 	keys := make([]string, 0, len(f.keys))
 	for k := range f.keys {
 		keys = append(keys, k)
@@ -389,7 +394,7 @@ func WriteListing(w io.Writer, dir string, keys []string) {
 
 func (f *Fake) engine(node string, w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
-	e := *f.engines[node]
+	e := *f.state.Engines[node]
 	f.mu.Unlock()
 	if r.URL.Path != "/version" {
 		http.NotFound(w, r)
@@ -404,7 +409,7 @@ func (f *Fake) manager(node string, w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.mu.Lock()
-	m := f.managers[node]
+	m := f.state.Managers[node]
 	pairs := [][2]string{{"Role", m.Role}, {"Strategy", "spread"}, {"Filters", "health, port, containerslots, dependency, affinity, constraint, whitelist"}}
 	var listed [][2]string
 	count := 0
