@@ -50,8 +50,16 @@ func newFetcher(o Options, now func() time.Time) *fetcher {
 		dial = (&net.Dialer{}).DialContext
 	}
 	tr := &http.Transport{
-		Proxy:                  nil,
-		DialContext:            dial,
+		Proxy: nil,
+		// The transport dials on after a request gives up (for another
+		// request to reuse the connection), and not within the request's
+		// context: bound each dial itself, or a dead node keeps a socket
+		// connecting for minutes after every pass.
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			ctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			return dial(ctx, network, addr)
+		},
 		DisableKeepAlives:      true,
 		DisableCompression:     true, // what a server sends is what is counted
 		MaxResponseHeaderBytes: headerBytes,
@@ -72,12 +80,6 @@ func newFetcher(o Options, now func() time.Time) *fetcher {
 		now:     now,
 	}
 }
-
-// close ends the dials a pass left under way: the transport dials on
-// after a request gives up (for another request to reuse the connection),
-// so a dead node would keep a socket connecting for minutes after every
-// pass.
-func (f *fetcher) close() { f.client.CloseIdleConnections() }
 
 // answer is what one request brought back.
 type answer struct {

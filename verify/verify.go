@@ -105,7 +105,6 @@ const swarmAPI = "1.31"
 // report's order is the description's, whatever answers first.
 func Run(ctx context.Context, c *cluster.Cluster, o Options) *Report {
 	v := newVerifier(c, o)
-	defer v.f.close()
 	var steps []func() []Check // in report order
 	var early, late []int      // the order they start in
 	add := func(first bool, step func() []Check) {
