@@ -2,50 +2,72 @@ package cli
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/swarmboot/swarmboot/cluster"
 	"github.com/swarmboot/swarmboot/pki"
 	"github.com/swarmboot/swarmboot/verify"
 )
 
 const verifyHelp = `Checks the running cluster against its description, from where you sit:
-  etcd member    answers /health and is listed with its peer URL
+  etcd member    answers /health and its cluster lists every member with
+                 the peer URL of the description, and no stranger
   engine         answers /version and serves classic swarm's API 1.31
-  registration   one key per Docker host under swarm.path in etcd
+  registration   one key per Docker host under swarm.path in etcd (a
+                 quorum read: every member is asked, the first answer wins)
   registrations  no key for an address the description does not have
   manager        answers /info and lists every Docker host Healthy
   managers       exactly one primary among them
+  etcd, engine, manager certificate
+                 with TLS, what the endpoint served in the handshake: from
+                 the cluster's CA, valid now, for the node's address; its
+                 not-after and days left; a warning (!) inside
+                 tls.renew_before or when it is not the one the PKI holds
+                 (renewed, not yet picked up)
 With TLS it uses the operator's certificate from the PKI (--pki, default
-tls.dir beside FILE). Exit 0 healthy, 1 unhealthy, 2 usage.
+tls.dir beside FILE). Exit 0 healthy (warnings allowed), 1 unhealthy, 2 usage.
 
 Examples:
   swarmboot verify cluster.yaml
   swarmboot verify cluster.yaml --wait 10m     # right after booting the machines
-  swarmboot verify cluster.yaml -o json | jq '.checks[] | select(.ok | not)'`
+  swarmboot verify cluster.yaml --json | jq '.checks[] | select(.ok | not)'`
 
 func verifyCommand() command {
 	return command{
-		name: "verify", args: "FILE [--wait DURATION] [-o json] [--pki DIR]",
+		name: "verify", args: "FILE [--wait DURATION] [--json] [--pki DIR]",
 		summary: "check the running cluster against its description",
 		help:    verifyHelp,
 		flags: func(fs *pflag.FlagSet) func(env, []string) error {
 			wait := fs.Duration("wait", 0, "poll until healthy or this long has passed, e.g. 10m")
-			format := fs.StringP("output", "o", "table", "table or json")
+			asJSON := fs.Bool("json", false, "print the report as JSON")
 			pkiDir := fs.String("pki", "", "the cluster's PKI `DIR` (default: tls.dir beside FILE)")
 			timeout := fs.Duration("timeout", 5*time.Second, "bound on each request")
+			format := fs.StringP("output", "o", "", "deprecated: --json")
+			fs.MarkHidden("output")
 			return func(e env, args []string) error {
 				file, err := oneFile(args)
 				if err != nil {
 					return err
 				}
-				if *format != "table" && *format != "json" {
-					return usagef("-o %s: give table or json", *format)
+				if fs.Changed("output") {
+					if *format != "table" && *format != "json" {
+						return usagef("-o %s: give --json for JSON (the table is the default)", *format)
+					}
+					fmt.Fprintf(e.stderr, "swarmboot verify: -o %s is deprecated and will name an output folder; use --json for JSON (the table is the default)\n", *format)
+					*asJSON = *asJSON || *format == "json"
 				}
 				if *wait < 0 || *timeout <= 0 {
 					return usagef("--wait and --timeout take positive durations, e.g. 10m, 5s")
@@ -54,16 +76,25 @@ func verifyCommand() command {
 				if err != nil {
 					return err
 				}
-				o := verify.Options{Timeout: *timeout}
+				o := verify.Options{Timeout: *timeout, RenewBefore: c.TLS.RenewBefore}
 				if c.UsesTLS() {
-					if o.TLS, o.Explain, err = verify.ClientTLS(pki.Dir(c, *pkiDir)); err != nil {
+					dir := pki.Dir(c, *pkiDir)
+					if o.TLS, err = verify.ClientTLS(dir); err != nil {
+						return err
+					}
+					if o.Certs, err = nodeCerts(dir, c); err != nil {
 						return err
 					}
 				}
-				r := poll(e, c.Name, *wait, func() *verify.Report { return verify.Run(context.Background(), c, o) })
-				if *format == "json" {
+				r := verify.Poll(context.Background(), c, o, *wait, func(r *verify.Report) {
+					first, _ := r.FirstFailure()
+					fmt.Fprintf(e.stderr, "waiting for cluster %s: %d of %d checks pass; %s %s: %s\n",
+						c.Name, r.Passing(), len(r.Checks), first.Node, first.What, first.Detail)
+				})
+				if *asJSON {
 					enc := json.NewEncoder(e.stdout)
 					enc.SetIndent("", "  ")
+					enc.SetEscapeHTML(false)
 					if err := enc.Encode(r); err != nil {
 						return err
 					}
@@ -82,37 +113,63 @@ func verifyCommand() command {
 // errUnhealthy: the report said it all; exit 1.
 var errUnhealthy = fmt.Errorf("%w: unhealthy", errReported)
 
-// poll runs check until the report is healthy or wait has passed, with a
-// progress line on stderr between passes.
-func poll(e env, name string, wait time.Duration, check func() *verify.Report) *verify.Report {
-	deadline := time.Now().Add(wait)
-	for {
-		r := check()
-		if r.Healthy || !time.Now().Before(deadline) {
-			return r
+// nodeCerts reads the certificate the PKI holds for each node,
+// DIR/nodes/NAME/cert.pem (a node without one is left out), for verify to
+// compare with what the node serves.
+//
+// STOPGAP, kept alone on purpose: the pki package's own loader replaces
+// this function once it has one. Until then it reads only regular files,
+// at most 64 KiB each.
+func nodeCerts(dir string, c *cluster.Cluster) (map[string]*x509.Certificate, error) {
+	out := map[string]*x509.Certificate{}
+	for _, n := range c.Nodes {
+		path := filepath.Join(dir, "nodes", n.Name, "cert.pem")
+		f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW, 0)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
 		}
-		first, _ := r.FirstFailure()
-		fmt.Fprintf(e.stderr, "waiting for cluster %s: %d of %d checks pass; %s %s: %s\n",
-			name, r.Passing(), len(r.Checks), first.Node, first.What, first.Detail)
-		time.Sleep(min(5*time.Second, time.Until(deadline)))
+		if err != nil {
+			return nil, err
+		}
+		data, err := io.ReadAll(io.LimitReader(f, 64<<10+1))
+		fi, serr := f.Stat()
+		f.Close()
+		switch {
+		case serr != nil || !fi.Mode().IsRegular():
+			return nil, fmt.Errorf("%s: not a regular file", path)
+		case err != nil:
+			return nil, err
+		case len(data) > 64<<10:
+			return nil, fmt.Errorf("%s: larger than 64 KiB, not a certificate", path)
+		}
+		b, _ := pem.Decode(data)
+		if b == nil || b.Type != "CERTIFICATE" {
+			return nil, fmt.Errorf("%s: no PEM certificate in it; re-render to re-issue it", path)
+		}
+		if out[n.Name], err = x509.ParseCertificate(b.Bytes); err != nil {
+			return nil, fmt.Errorf("%s: %v; re-render to re-issue it", path, err)
+		}
 	}
+	return out, nil
 }
 
-// writeReport prints the checks as a table, ✓ or ✗ with what was seen.
+// writeReport prints the checks as a table: ✓ holds, ! holds with a
+// warning, ✗ does not, with what was seen. verify has escaped every
+// string that came from the network, so no answer can add a line.
 func writeReport(w io.Writer, r *verify.Report) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NODE\tCHECK\tRESULT")
 	for _, ch := range r.Checks {
-		mark := "✗"
-		if ch.OK {
-			mark = "✓"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s %s\n", ch.Node, ch.What, mark, ch.Detail)
+		fmt.Fprintf(tw, "%s\t%s\t%s %s\n", ch.Node, ch.What, ch.Mark(), ch.Detail)
 	}
 	tw.Flush()
-	if r.Healthy {
-		fmt.Fprintf(w, "healthy: %d of %d checks pass\n", r.Passing(), len(r.Checks))
-	} else {
-		fmt.Fprintf(w, "unhealthy: %d of %d checks pass\n", r.Passing(), len(r.Checks))
+	state := "healthy"
+	if !r.Healthy {
+		state = "unhealthy"
 	}
+	fmt.Fprintf(w, "%s: %d of %d checks pass", state, r.Passing(), len(r.Checks))
+	if r.Warnings > 0 {
+		fmt.Fprintf(w, ", %s", count(r.Warnings, "warning"))
+	}
+	fmt.Fprintln(w)
 }
