@@ -23,13 +23,13 @@ func (c *Cluster) Verify(ctx context.Context, wait time.Duration) (*verify.Repor
 	if c.Desc.UsesTLS() {
 		args = append(args, "--pki", c.Prep.PKI)
 	}
-	table, err := c.swarmboot(ctx, append(args, "-o", "table")...)
+	table, err := c.swarmboot(ctx, args...)
 	if err != nil && !isExit1(err) {
 		return nil, table, err
 	}
 	// The table run waited; the JSON run reads the same state at once.
 	args[3] = "0s"
-	out, err := c.swarmboot(ctx, append(args, "-o", "json")...)
+	out, err := c.swarmboot(ctx, append(args, "--json")...)
 	if err != nil && !isExit1(err) {
 		return nil, table, err
 	}
