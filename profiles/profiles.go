@@ -60,8 +60,10 @@ const (
 	// and 0600.
 	EtcdTLSCredentials EtcdTLSFiles = "credentials"
 	// EtcdTLSCopy: a copy owned by EtcdTLS.User goes into EtcdTLS.Dir,
-	// which etcd sees as EtcdTLS.SeenAs (Flatcar's etcd-member mounts
-	// ETCD_SSL_DIR=/etc/ssl/etcd at /etc/ssl/certs in its container).
+	// which etcd sees as EtcdTLS.SeenAs (Flatcar's etcd-wrapper mounts
+	// the directory ETCD_SSL_DIR names at /etc/ssl/certs in its
+	// container; its unit sets ETCD_SSL_DIR=/etc/ssl/certs, the host's CA
+	// bundle, so the render names EtcdTLS.Dir in EtcdTLS.DirVar).
 	EtcdTLSCopy EtcdTLSFiles = "copy"
 	// EtcdTLSMount: the container unit mounts the node's TLS directory.
 	EtcdTLSMount EtcdTLSFiles = "mount"
@@ -69,8 +71,11 @@ const (
 
 // EtcdTLS is how etcd reads its TLS files on a system.
 type EtcdTLS struct {
-	Files  EtcdTLSFiles
-	Dir    string // EtcdTLSCopy: where the copies go
+	Files EtcdTLSFiles
+	Dir   string // EtcdTLSCopy: where the copies go
+	// DirVar, when set, is the unit's variable that names the directory
+	// its wrapper mounts at SeenAs; the render sets it to Dir.
+	DirVar string
 	SeenAs string // EtcdTLSCopy: that directory as etcd sees it
 	User   string // EtcdTLSCopy: the user etcd runs as
 }
@@ -88,6 +93,17 @@ const (
 	// NetworkCoreOSUnit: a .network unit in coreos.units, which
 	// coreos-cloudinit installs into /etc/systemd/network.
 	NetworkCoreOSUnit NetworkConfig = "coreos-unit"
+)
+
+// SELinux is the SELinux mode a system boots in.
+type SELinux string
+
+const (
+	SELinuxOff        SELinux = ""           // no SELinux (Debian and Ubuntu use AppArmor)
+	SELinuxPermissive SELinux = "permissive" // denials are logged, not enforced
+	// SELinuxEnforcing: a container (container_t) reads a host directory
+	// only once it is relabelled for containers (a bind mount's z option).
+	SELinuxEnforcing SELinux = "enforcing"
 )
 
 // Docker describes the Docker engine of a system.
@@ -133,8 +149,14 @@ type Profile struct {
 	Etcd        Etcd
 	Docker      Docker
 	Network     NetworkConfig
-	Ignition    IgnitionTarget // zero unless the profile supports Butane/Ignition
-	Shell       string         // a POSIX shell for the units' ExecStartPre
+	// NICNames are the names (globs) the system gives a machine's NIC:
+	// static addressing matches them when the description names neither
+	// the interface nor the node's MAC. None may match the devices Docker
+	// makes (docker0, br-*, veth*).
+	NICNames []string
+	SELinux  SELinux
+	Ignition IgnitionTarget // zero unless the profile supports Butane/Ignition
+	Shell    string         // a POSIX shell for the units' ExecStartPre
 }
 
 // Packages are a system's packages for each kind of node.
