@@ -117,7 +117,7 @@ func init() {
 	})
 	register(&Profile{
 		Name:        "coreos",
-		Description: "legacy CoreOS (and old Flatcar) with coreos-cloudinit: coreos.etcd2 and coreos.units",
+		Description: "legacy CoreOS Container Linux (the releases with etcd2, to early 2018) with coreos-cloudinit: coreos.etcd2 and coreos.units",
 		Formats:     []Format{CoreOSCloudConfig},
 		Defaults:    []Format{CoreOSCloudConfig},
 		Releases: []Release{

@@ -6,6 +6,7 @@
 package profiles
 
 import (
+	"fmt"
 	"slices"
 	"sort"
 )
@@ -177,11 +178,23 @@ type Evidence string
 
 const (
 	// BootTested: the boot test boots this release's packages here.
-	BootTested Evidence = "boot-tested here"
-	// FromSources: taken from the distribution's package lists and
-	// sources; not booted here.
-	FromSources Evidence = "from its sources"
+	BootTested Evidence = "booted here"
+	// FromSources: not booted here; every fact a render relies on was
+	// read from the system's sources, on the day its contract says
+	// (register writes the day in).
+	FromSources Evidence = "checked against its sources"
 )
+
+// checked is how a release not booted here is known: checked against its
+// sources on the contract's day, "partly" where some sources could not be
+// read (the contract says which, and what stands in for them).
+func checked(c *Contract) Evidence {
+	e := fmt.Sprintf("%s (%s)", FromSources, c.Read)
+	if len(c.Unread) > 0 {
+		e = "partly " + e
+	}
+	return Evidence(e)
+}
 
 // Release is one release of a target system and what it ships.
 type Release struct {
@@ -201,6 +214,13 @@ var registry = map[string]*Profile{}
 // it also adds one profile per release (name-version) with that release's
 // packages.
 func register(p *Profile) {
+	if c, ok := contracts[p.Name]; ok {
+		for i := range p.Releases {
+			if p.Releases[i].Evidence == FromSources {
+				p.Releases[i].Evidence = checked(c)
+			}
+		}
+	}
 	registry[p.Name] = p
 	if !p.NeedsRelease() {
 		return
