@@ -111,6 +111,7 @@ func init() {
 		},
 		Network:  NetworkManager,
 		NICNames: nicNames,
+		// Enforcing: the containers' bind mounts are relabelled (z).
 		SELinux:  SELinuxEnforcing,
 		Ignition: IgnitionTarget{Variant: "fcos", Version: "1.4.0", Spec: "3.3.0", User: "core"},
 		Shell:    "/bin/sh",
