@@ -227,8 +227,10 @@ func (v *VM) ThisBoot(file string) string {
 }
 
 // renamedNIC is the kernel's line when udev gives a NIC its predictable
-// name: "virtio_net virtio1 ens3: renamed from eth0".
-var renamedNIC = regexp.MustCompile(`([A-Za-z0-9_.-]+): renamed from eth[0-9]+`)
+// name, after the NIC's driver and bus device: "virtio_net virtio0 ens2:
+// renamed from eth0". A veth Docker moves out of a container is renamed
+// too, but has no bus device: "veth03272d5: renamed from eth0".
+var renamedNIC = regexp.MustCompile(`[a-z0-9_]+ [A-Za-z0-9:._-]+ ([A-Za-z0-9_.-]+): renamed from eth[0-9]+`)
 
 // RenamedNICs returns, in the order the log says them, the names udev gave
 // the VM's NICs in this log (none with net.ifnames=0).
