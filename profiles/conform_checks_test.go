@@ -138,9 +138,9 @@ func envFile(text string) map[string]string {
 	return out
 }
 
-// runtime is where a process runs: its environment, its user and, in a
+// process is where etcd runs: its environment, its user and, in a
 // container, what the container shows of the host (nil on the host).
-type runtime struct {
+type process struct {
 	env    map[string]string
 	user   string
 	mounts []profiles.Mount
@@ -148,7 +148,7 @@ type runtime struct {
 
 // hostPath is the host file behind a path in the container: the longest
 // mount that holds it.
-func (r *runtime) hostPath(p string) (string, bool) {
+func (r *process) hostPath(p string) (string, bool) {
 	best := -1
 	for i, m := range r.mounts {
 		if (p == m.Path || strings.HasPrefix(p, strings.TrimSuffix(m.Path, "/")+"/")) && (best < 0 || len(m.Path) > len(r.mounts[best].Path)) {
@@ -161,10 +161,10 @@ func (r *runtime) hostPath(p string) (string, bool) {
 	return r.mounts[best].Host + strings.TrimPrefix(p, r.mounts[best].Path), true
 }
 
-func (s *subject) etcdRuntime(svc *service, env map[string]string) *runtime {
+func (s *subject) etcdRuntime(svc *service, env map[string]string) *process {
 	if svc.shipped != nil && svc.shipped.Container != nil {
 		ct := svc.shipped.Container
-		r := &runtime{env: map[string]string{}, user: resolve(ct.User, env)}
+		r := &process{env: map[string]string{}, user: resolve(ct.User, env)}
 		if ct.InheritEnv {
 			r.env = env
 		}
@@ -174,7 +174,7 @@ func (s *subject) etcdRuntime(svc *service, env map[string]string) *runtime {
 		return r
 	}
 	if run := containerRun(svc.execStart); run != nil {
-		r := &runtime{env: run.env, user: run.user, mounts: run.mounts}
+		r := &process{env: run.env, user: run.user, mounts: run.mounts}
 		for _, f := range run.envFiles {
 			written, ok := s.v.files[f]
 			if !ok {
@@ -190,7 +190,7 @@ func (s *subject) etcdRuntime(svc *service, env map[string]string) *runtime {
 		}
 		return r
 	}
-	return &runtime{env: env, user: svc.user}
+	return &process{env: env, user: svc.user}
 }
 
 // resolve reads "$VAR" from the unit's environment.
