@@ -42,7 +42,10 @@ func testContext(t *testing.T) context.Context {
 
 // TestBoot boots the boot cluster (three nodes with every role, the
 // manager on node-1) from swarmboot's own user-data, gated on `swarmboot
-// verify`, and checks it end to end; that it stays steady across a
+// verify`, and checks it end to end. Its VMs keep udev's predictable NIC
+// names (no net.ifnames=0) and the description names no interface, so
+// the static addresses reach NICs named ens3 and the like through the
+// profile's NIC names; that it stays steady across a
 // registration TTL; then operates it: a Docker host is rebooted and must
 // come back and re-register by itself; a fourth host is added to the
 // description and booted alone, and joins; the first etcd member of the
@@ -52,7 +55,7 @@ func testContext(t *testing.T) context.Context {
 func TestBoot(t *testing.T) {
 	ctx := testContext(t)
 	total := time.Now()
-	c := bootCluster(ctx, t, Boot{"boot", "testdata/cluster.yaml", ImageBookworm})
+	c := bootCluster(ctx, t, Boot{Name: "boot", Description: "testdata/cluster.yaml", Image: ImageBookworm, PredictableNames: true})
 	desc := c.Desc
 	steadyAcrossTTL(ctx, t, c)
 
@@ -119,6 +122,7 @@ func TestBoot(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		logNICNames(t, c, added...)
 		r, table, err := c.Verify(ctx, 3*time.Minute)
 		if err != nil || !r.Healthy {
 			t.Fatalf("after growing: %v %s\n%s", err, Failing(r), table)
@@ -145,7 +149,7 @@ func TestBoot(t *testing.T) {
 // replica must take over and drop it).
 func TestBootSeparated(t *testing.T) {
 	ctx := testContext(t)
-	c := bootCluster(ctx, t, Boot{"separated", "testdata/separated.yaml", ImageForky})
+	c := bootCluster(ctx, t, Boot{Name: "separated", Description: "testdata/separated.yaml", Image: ImageForky})
 	desc := c.Desc
 	steadyAcrossTTL(ctx, t, c)
 
@@ -261,6 +265,9 @@ type Boot struct {
 	Name        string // names the run's directory
 	Description string // testdata/*.yaml
 	Image       string // an image variant (Image*)
+	// PredictableNames boots without net.ifnames=0: udev names the NICs
+	// (ens3), and every VM must say it did.
+	PredictableNames bool
 }
 
 // bootCluster renders the description, boots one VM per node and waits
@@ -289,7 +296,28 @@ func bootCluster(ctx context.Context, t *testing.T, b Boot) *Cluster {
 	for _, n := range desc.Nodes {
 		t.Logf("  %-8s %s", n.Name, ms[n.Name])
 	}
+	if b.PredictableNames {
+		var names []string
+		for _, n := range desc.Nodes {
+			names = append(names, n.Name)
+		}
+		logNICNames(t, c, names...)
+	}
 	return c
+}
+
+// logNICNames says which name udev gave each VM's NIC; a VM whose NIC
+// kept its kernel name (eth0) fails: the boot would not prove that the
+// static address reaches a predictably named NIC.
+func logNICNames(t *testing.T, c *Cluster, nodes ...string) {
+	t.Helper()
+	for _, name := range nodes {
+		nics := c.VMs[name].NICNames()
+		if len(nics) == 0 || strings.HasPrefix(nics[0], "eth") {
+			t.Fatalf("%s: no NIC renamed from its kernel name (%v); predictable names are off", name, nics)
+		}
+		t.Logf("%s: its NIC is %s (udev's predictable name), addressed from the profile's NIC names", name, nics[0])
+	}
 }
 
 // bootAndWait renders the description, boots one VM per node, waits until
@@ -303,7 +331,7 @@ func bootAndWait(ctx context.Context, t *testing.T, b Boot) (*Cluster, Prepared,
 	}
 	work := WorkDir(t, b.Name)
 	prep := Prepare(ctx, t, b.Description, b.Image, work)
-	c := NewCluster(ctx, t, desc, prep, work)
+	c := NewCluster(ctx, t, desc, prep, work, b.PredictableNames)
 
 	start := time.Now()
 	if err := c.StartAll(ctx); err != nil {
@@ -374,7 +402,7 @@ func summarizeInfo(info string) string {
 // http.
 func TestBootDocker29(t *testing.T) {
 	ctx := testContext(t)
-	c := bootCluster(ctx, t, Boot{"docker29", "testdata/docker29.yaml", ImageForkyDocker29})
+	c := bootCluster(ctx, t, Boot{Name: "docker29", Description: "testdata/docker29.yaml", Image: ImageForkyDocker29})
 	for _, n := range c.Desc.WithRole("docker") {
 		v, err := c.Check.DockerVersion(ctx, n)
 		if err != nil {
@@ -428,7 +456,7 @@ func checkTLS(ctx context.Context, t *testing.T, c *Cluster) {
 // boot from the image's only apt source, a local repository.
 func TestBootPackages(t *testing.T) {
 	ctx := testContext(t)
-	c := bootCluster(ctx, t, Boot{"packages", "testdata/packages.yaml", ImageForkyLocalRepo})
+	c := bootCluster(ctx, t, Boot{Name: "packages", Description: "testdata/packages.yaml", Image: ImageForkyLocalRepo})
 	for _, n := range c.Desc.Nodes {
 		if log := c.VMs[n.Name].ThisBoot(c.VMs[n.Name].Journal()); !strings.Contains(log, "Setting up docker-cli") {
 			t.Errorf("%s: the journal does not show docker-cli being installed at boot", n.Name)

@@ -19,6 +19,8 @@ type Cluster struct {
 	Check   *Checker
 	WorkDir string
 	Prep    Prepared // how it was rendered: the description, the PKI, swarmboot
+	// PredictableNames: the VMs keep udev's predictable NIC names.
+	PredictableNames bool
 }
 
 // Prepared is what a boot needs from the host side: the image and each
@@ -108,13 +110,13 @@ func WorkDir(t testing.TB, name string) string {
 // NewCluster makes the namespace, the bridge and one VM per node (seed ISO
 // included), without starting them. Cleanup stops every VM and the
 // namespace, and on failure prints each VM's console and journal.
-func NewCluster(ctx context.Context, t testing.TB, desc *Description, prep Prepared, workDir string) *Cluster {
+func NewCluster(ctx context.Context, t testing.TB, desc *Description, prep Prepared, workDir string, predictableNames bool) *Cluster {
 	t.Helper()
 	ns, err := NewNetns()
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &Cluster{Desc: desc, NS: ns, VMs: map[string]*VM{}, WorkDir: workDir, Prep: prep,
+	c := &Cluster{Desc: desc, NS: ns, VMs: map[string]*VM{}, WorkDir: workDir, Prep: prep, PredictableNames: predictableNames,
 		Check: &Checker{NS: ns, Desc: desc, Client: filepath.Join(prep.PKI, "client")}}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -151,7 +153,7 @@ func (c *Cluster) addVM(ctx context.Context, name, rendered string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	v := &VM{Name: name, Index: len(c.VMs) + 1, Dir: dir, Image: c.Prep.Image}
+	v := &VM{Name: name, Index: len(c.VMs) + 1, Dir: dir, Image: c.Prep.Image, PredictableNames: c.PredictableNames}
 	if err := attachConfig(ctx, v, filepath.Join(rendered, name)); err != nil {
 		return err
 	}

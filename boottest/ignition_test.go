@@ -19,7 +19,7 @@ import (
 // applied by the real agent and that the units it writes run.
 func TestIgnition(t *testing.T) {
 	ctx := testContext(t)
-	c, prep, ms, ready := bootAndWait(ctx, t, Boot{"ignition", "testdata/ignition.yaml", ImageBookworm})
+	c, prep, ms, ready := bootAndWait(ctx, t, Boot{Name: "ignition", Description: "testdata/ignition.yaml", Image: ImageBookworm})
 	for _, n := range c.Desc.Nodes {
 		ops, err := IgnitionOps(filepath.Join(prep.Rendered, n.Name, "config.ign"))
 		if err != nil {

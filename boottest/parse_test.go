@@ -183,3 +183,21 @@ Server:
 		t.Errorf("ParseDockerInfoNodes = %+v, want %+v", got, want)
 	}
 }
+
+func TestRenamedNICs(t *testing.T) {
+	b, err := os.ReadFile("testdata/predictable-names-console.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := RenamedNICs(string(b)); !slices.Equal(got, []string{"ens2"}) {
+		t.Errorf("RenamedNICs = %v, want [ens2] (the veth lines are Docker's)", got)
+	}
+	journal := "Dec 06 03:10:11 node-1 kernel: virtio_net virtio0 ens2: renamed from eth0\n" +
+		"Dec 06 03:10:11 node-1 kernel: e1000 0000:00:04.0 enp0s4: renamed from eth1\n"
+	if got := RenamedNICs(journal); !slices.Equal(got, []string{"ens2", "enp0s4"}) {
+		t.Errorf("RenamedNICs = %v, want [ens2 enp0s4]", got)
+	}
+	if got := RenamedNICs("[    2.3] virtio_net virtio0 eth0: link up\n"); len(got) != 0 {
+		t.Errorf("a NIC that kept its kernel name reads as renamed: %v", got)
+	}
+}

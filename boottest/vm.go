@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -38,6 +40,10 @@ type VM struct {
 	Extra  []string // more QEMU arguments (e.g. -fw_cfg)
 	Append string   // more kernel arguments
 	MemMiB int
+	// PredictableNames leaves udev's predictable NIC names on (ens3,
+	// enp0s3); without it the kernel command line has net.ifnames=0 and
+	// the NIC stays eth0.
+	PredictableNames bool
 
 	cmd     *exec.Cmd
 	exited  chan struct{}
@@ -93,11 +99,15 @@ func (v *VM) Start(ctx context.Context, ns *Netns) error {
 	if mem == 0 {
 		mem = 768
 	}
+	cmdline := "root=/dev/vda rw console=ttyS0"
+	if !v.PredictableNames {
+		cmdline += " net.ifnames=0"
+	}
 	args := []string{
 		"-name", v.Name, "-nodefaults", "-no-user-config", "-display", "none",
 		"-accel", "tcg", "-m", strconv.Itoa(mem), "-smp", "1",
 		"-kernel", v.Image.Kernel, "-initrd", v.Image.Initrd,
-		"-append", strings.TrimSpace("root=/dev/vda rw console=ttyS0 net.ifnames=0 " + v.Append),
+		"-append", strings.TrimSpace(cmdline + " " + v.Append),
 		"-drive", "file=" + v.disk() + ",if=virtio,format=qcow2",
 		"-netdev", "tap,id=n0,ifname=" + v.tap() + ",script=no,downscript=no",
 		// romfile=: no PXE option ROM, so ipxe-qemu is not needed.
@@ -214,4 +224,28 @@ func (v *VM) ThisBoot(file string) string {
 		b = b[off:]
 	}
 	return string(b)
+}
+
+// renamedNIC is the kernel's line when udev gives a NIC its predictable
+// name, after the NIC's driver and bus device: "virtio_net virtio0 ens2:
+// renamed from eth0". A veth Docker moves out of a container is renamed
+// too, but has no bus device: "veth03272d5: renamed from eth0".
+var renamedNIC = regexp.MustCompile(`[a-z0-9_]+ [A-Za-z0-9:._-]+ ([A-Za-z0-9_.-]+): renamed from eth[0-9]+`)
+
+// RenamedNICs returns, in the order the log says them, the names udev gave
+// the VM's NICs in this log (none with net.ifnames=0).
+func RenamedNICs(log string) []string {
+	var names []string
+	for _, m := range renamedNIC.FindAllStringSubmatch(log, -1) {
+		if !slices.Contains(names, m[1]) {
+			names = append(names, m[1])
+		}
+	}
+	return names
+}
+
+// NICNames returns the names udev gave the VM's NICs since its last
+// power-on, as its console and journal say.
+func (v *VM) NICNames() []string {
+	return RenamedNICs(v.ThisBoot(v.Console()) + "\n" + v.ThisBoot(v.Journal()))
 }

@@ -21,9 +21,6 @@ func (c *Cluster) applyDefaults() {
 	if !c.given("$.install_packages") {
 		c.InstallPackages = true
 	}
-	if c.Network != nil && c.Network.Interface == "" {
-		c.Network.Interface = DefaultInterface
-	}
 	e := &c.Etcd
 	if e.Discovery == "" {
 		e.Discovery = DiscoveryStatic

@@ -34,7 +34,7 @@ func TestLoadValid(t *testing.T) {
 	}
 	if c.Etcd.ClientPort != 2379 || c.Etcd.PeerPort != 2380 || c.Etcd.Token != "demo-etcd" ||
 		c.Swarm.Image != DefaultSwarmImage || c.Swarm.Path != "/swarm" || c.Docker.Bind != BindNode ||
-		!c.InstallPackages || c.Network.Interface != "eth0" || c.Nodes[1].Profile != "ubuntu" {
+		!c.InstallPackages || c.Network.Interface != "" || c.Nodes[1].Profile != "ubuntu" {
 		t.Errorf("defaults not applied: %+v", c)
 	}
 	if m := c.Manager(); m == nil || m.Name != "a" {
@@ -111,6 +111,7 @@ func TestLoadErrors(t *testing.T) {
 		{"interface alias", "gateway: 10.0.0.254}", "gateway: 10.0.0.254, interface: \"a:b\"}", ErrInvalidValue, "4:55", "$.network.interface", "not an interface name"},
 		{"interface dot", "gateway: 10.0.0.254}", "gateway: 10.0.0.254, interface: \".\"}", ErrInvalidValue, "4:55", "$.network.interface", "not an interface name"},
 		{"interface dotdot", "gateway: 10.0.0.254}", "gateway: 10.0.0.254, interface: \"..\"}", ErrInvalidValue, "4:55", "$.network.interface", "not an interface name"},
+		{"interface empty", "gateway: 10.0.0.254}", "gateway: 10.0.0.254, interface: \"\"}", ErrInvalidValue, "4:55", "$.network.interface", "not an interface name"},
 		{"srv is an address", "etcd: {discovery: static}", "etcd: {discovery: srv, srv: \"10.0.0.1\"}", ErrInvalidValue, "5:29", "$.etcd.srv", "not a DNS domain"},
 		{"token with url discovery", "etcd: {discovery: static}", "etcd: {discovery: url, url: \"https://d.example/x\", token: t}", ErrNotApplicable, "5:59", "$.etcd.token", "not read with `discovery: url`"},
 		{"link-local ip", "ip: 10.0.0.2", "ip: \"fe80::1\"", ErrInvalidValue, "10:19", "$.nodes[1].ip", "link-local"},

@@ -99,8 +99,8 @@ func (d *decoder) networkSettings(nw *Network) []setting {
 			doc: "Default gateway of every node that names none."},
 		{name: "dns", v: d.addrList(&nw.DNS),
 			doc: "DNS servers."},
-		{name: "interface", v: d.text(&nw.Interface), def: DefaultInterface, pattern: ifaceName,
-			doc: "Network interface, unless a node's mac selects it."},
+		{name: "interface", v: d.text(&nw.Interface), pattern: ifaceName,
+			doc: "The NIC to address, by its exact name. Without it a node's mac selects its NIC, else its profile's NIC names do (en* and eth*: every NIC so named, so give mac or interface on machines with several)."},
 	}
 }
 

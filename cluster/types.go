@@ -58,7 +58,6 @@ const (
 	DefaultEtcdImage   = "quay.io/coreos/etcd:v3.5.17"
 	DefaultSwarmPath   = "/swarm"
 	DefaultManagerPort = 8333
-	DefaultInterface   = "eth0"
 )
 
 // Cluster is one validated description. Load fills in defaults, so every
@@ -85,9 +84,11 @@ type Cluster struct {
 
 // Network is static addressing shared by every node.
 type Network struct {
-	Prefix    int
-	Gateway   netip.Addr // invalid when not given
-	DNS       []netip.Addr
+	Prefix  int
+	Gateway netip.Addr // invalid when not given
+	DNS     []netip.Addr
+	// Interface names the NIC to address, exactly. Empty: a node's mac
+	// selects its NIC, else the NIC names of its profile do (en*, eth*).
 	Interface string
 }
 

@@ -154,7 +154,7 @@ func (n *Network) validate(v validator) {
 	} else if n.Prefix < 1 || n.Prefix > 128 {
 		v.errorf("$.network.prefix", ErrOutOfRange, "prefix %d is out of range; use 1-32 for IPv4 or 1-128 for IPv6", n.Prefix)
 	}
-	if !ifaceName.MatchString(n.Interface) {
+	if v.c.given("$.network.interface") && !ifaceName.MatchString(n.Interface) {
 		v.errorf("$.network.interface", ErrInvalidValue, "%q is not an interface name: 1-15 letters, digits, '-', '_' and '.', starting with a letter, digit or '_' (e.g. eth0, ens3, bond0.100)", n.Interface)
 	}
 }

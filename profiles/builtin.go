@@ -1,25 +1,25 @@
 package profiles
 
-// The built-in target systems. Unit commands and paths are those of the
-// systems' own packages; where a release line differs (Ubuntu moved dockerd
-// between /usr/bin and /usr/sbin), the bare command name is used and
-// systemd (>= 239) looks it up in its fixed search path.
+// The built-in target systems. Every fact here about a system (unit names
+// and command lines, paths, users, SELinux, NIC names) is read from that
+// system's own sources; contracts/<system>.yaml records each with the
+// file and commit it was read from, and the contract tests hold every
+// rendered config against it.
 //
-// Releases list what each release ships (checked 2026-11-25 against the
-// distributions' package lists; see ../shared/FACTS.md) and how its support
-// is known. Docker 29.0-29.2 refuse API versions below 1.44 and 29.3+ below
-// 1.40; every engine drop-in lowers the floor for classic swarm (see
-// render). etcd 3.6 removed the v2 API swarm needs; images are pinned to
-// v3.5, packages cannot be.
+// Releases list what each release ships and how its support is known:
+// booted here, or checked against its sources on the contract's date (see
+// ../shared/FACTS.md). Docker 29.0-29.2 refuse API versions below 1.44 and
+// 29.3+ below 1.40; every engine drop-in lowers the floor for classic
+// swarm (see render). etcd 3.6 removed the v2 API swarm needs; images are
+// pinned to v3.5, packages cannot be.
 func init() {
 	register(&Profile{
 		Name:        "ubuntu",
 		Description: "Ubuntu with cloud-init; etcd-server and docker.io from the archive",
 		Formats:     []Format{CloudConfig},
 		Defaults:    []Format{CloudConfig},
-		// Ubuntu's docker.io is taken to carry the docker CLI itself, as
-		// it did before Debian split docker-cli out; not verified here:
-		// Ubuntu's archive cannot be reached to check its file list.
+		// Ubuntu's docker.io carries the docker CLI itself (its
+		// docker.io.install), unlike Debian's from 13 on.
 		Packages: &Packages{
 			Etcd:   []string{"etcd-server", "etcd-client"},
 			Docker: []string{"docker.io"},
@@ -28,10 +28,14 @@ func init() {
 			{Version: "22.04", Codename: "jammy", Docker: "29.1.3 (jammy-updates)", Etcd: "3.3.25", Evidence: FromSources},
 			{Version: "24.04", Codename: "noble", Docker: "29.1.3 (noble-updates)", Etcd: "3.4.30", Evidence: FromSources},
 		},
-		Etcd:    debianEtcd,
-		Docker:  debianDocker("dockerd"),
-		Network: NetworkCloudInit,
-		Shell:   "/bin/sh",
+		Etcd: debianEtcd,
+		// Ubuntu's own docker.service (docker.io-app): /usr/bin/dockerd,
+		// no EnvironmentFile and no $DOCKER_OPTS.
+		Docker: Docker{Unit: "docker.service", CLI: "/usr/bin/docker",
+			ExecStart: "/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock"},
+		Network:  NetworkCloudInit,
+		NICNames: nicNames,
+		Shell:    "/bin/sh",
 	})
 	register(&Profile{
 		Name: "debian",
@@ -52,10 +56,12 @@ func init() {
 			{Version: "14", Codename: "forky (testing)", Docker: "28.5.2", Etcd: "3.5.30", Evidence: BootTested,
 				Packages: debianPackages("docker-cli")},
 		},
-		Etcd:    debianEtcd,
-		Docker:  debianDocker("/usr/sbin/dockerd"),
-		Network: NetworkCloudInit,
-		Shell:   "/bin/sh",
+		Etcd: debianEtcd,
+		Docker: Docker{Unit: "docker.service", CLI: "/usr/bin/docker",
+			ExecStart: "/usr/sbin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock $DOCKER_OPTS"},
+		Network:  NetworkCloudInit,
+		NICNames: nicNames,
+		Shell:    "/bin/sh",
 	})
 	register(&Profile{
 		Name:        "flatcar",
@@ -70,18 +76,18 @@ func init() {
 		Etcd: Etcd{
 			Config: EtcdDropin, Unit: "etcd-member.service",
 			DataDir: "/var/lib/etcd", EnableV2: true, FromImage: true,
-			// etcd-member runs the image as the etcd user with
-			// ETCD_SSL_DIR (/etc/ssl/etcd) mounted at /etc/ssl/certs.
-			TLS: EtcdTLS{Files: EtcdTLSCopy, Dir: "/etc/ssl/etcd", SeenAs: "/etc/ssl/certs", User: "etcd"},
+			// etcd-wrapper runs the image as the etcd user (uid 232,
+			// in /usr/share/baselayout/passwd, which NSS and so Ignition
+			// read) with the directory ETCD_SSL_DIR names mounted at
+			// /etc/ssl/certs; the unit's own ETCD_SSL_DIR is the host's
+			// CA bundle, so the render sets it to Dir.
+			TLS: EtcdTLS{Files: EtcdTLSCopy, Dir: "/etc/ssl/etcd", DirVar: "ETCD_SSL_DIR", SeenAs: "/etc/ssl/certs", User: "etcd"},
 		},
-		Docker: Docker{
-			Unit: "docker.service",
-			ExecStart: "/usr/bin/dockerd --host=fd:// --containerd=/run/docker/libcontainerd/docker-containerd.sock " +
-				"$DOCKER_SELINUX $DOCKER_OPTS $DOCKER_CGROUPS $DOCKER_OPT_BIP $DOCKER_OPT_MTU $DOCKER_OPT_IPMASQ",
-			CLI:              "/usr/bin/docker",
-			SocketActivation: true,
-		},
+		Docker:   containerLinuxDocker,
 		Network:  NetworkNetworkd,
+		NICNames: nicNames,
+		// Flatcar's policy is permissive (Gentoo's selinux-base config).
+		SELinux:  SELinuxPermissive,
 		Ignition: IgnitionTarget{Variant: "flatcar", Version: "1.0.0", Spec: "3.3.0", User: "core"},
 		Shell:    "/bin/sh",
 	})
@@ -104,16 +110,21 @@ func init() {
 			CLI:       "/usr/bin/docker",
 		},
 		Network:  NetworkManager,
+		NICNames: nicNames,
+		// Enforcing: the containers' bind mounts are relabelled (z).
+		SELinux:  SELinuxEnforcing,
 		Ignition: IgnitionTarget{Variant: "fcos", Version: "1.4.0", Spec: "3.3.0", User: "core"},
 		Shell:    "/bin/sh",
 	})
 	register(&Profile{
 		Name:        "coreos",
-		Description: "legacy CoreOS (and old Flatcar) with coreos-cloudinit: coreos.etcd2 and coreos.units",
+		Description: "legacy CoreOS Container Linux (the releases with etcd2, to early 2018) with coreos-cloudinit: coreos.etcd2 and coreos.units",
 		Formats:     []Format{CoreOSCloudConfig},
 		Defaults:    []Format{CoreOSCloudConfig},
 		Releases: []Release{
-			{Version: "legacy", Codename: "(end of life 2020-05-26)", Docker: "1.12-19.03", Etcd: "2.3 (etcd2)", Evidence: FromSources},
+			// The engines coreos-overlay built while it shipped etcd2
+			// (dropped 2018-01-25): 1.12 to 18.01.
+			{Version: "legacy", Codename: "(end of life 2020-05-26)", Docker: "1.12-18.01", Etcd: "2.3 (etcd2)", Evidence: FromSources},
 		},
 		Etcd: Etcd{
 			Config: EtcdCoreOSEtcd2, Unit: "etcd2.service",
@@ -121,15 +132,28 @@ func init() {
 			// etcd2.service runs as the etcd user.
 			TLS: EtcdTLS{Files: EtcdTLSCopy, Dir: "/etc/ssl/etcd", SeenAs: "/etc/ssl/etcd", User: "etcd"},
 		},
-		Docker: Docker{
-			Unit:             "docker.service",
-			ExecStart:        "/usr/lib/coreos/dockerd --daemon --host=fd:// $DOCKER_OPTS $DOCKER_OPT_BIP $DOCKER_OPT_MTU $DOCKER_OPT_IPMASQ",
-			CLI:              "/usr/bin/docker",
-			SocketActivation: true,
-		},
-		Network: NetworkCoreOSUnit,
-		Shell:   "/bin/sh",
+		Docker:   containerLinuxDocker,
+		Network:  NetworkCoreOSUnit,
+		NICNames: nicNames,
+		SELinux:  SELinuxPermissive,
+		Shell:    "/bin/sh",
 	})
+}
+
+// nicNames: systemd's predictable names (ens3, enp1s0, eno1) and the
+// kernel's (eth0), which a system keeps with net.ifnames=0 (Flatcar's EC2
+// images) or where udev has no better name (Xen).
+var nicNames = []string{"en*", "eth*"}
+
+// containerLinuxDocker is the docker.service CoreOS shipped from 2017-05-09
+// on and Flatcar still ships: socket-activated, dockerd with SELinux
+// labelling from $DOCKER_SELINUX.
+var containerLinuxDocker = Docker{
+	Unit: "docker.service",
+	ExecStart: "/usr/bin/dockerd --host=fd:// --containerd=/var/run/docker/libcontainerd/docker-containerd.sock " +
+		"$DOCKER_SELINUX $DOCKER_OPTS $DOCKER_CGROUPS $DOCKER_OPT_BIP $DOCKER_OPT_MTU $DOCKER_OPT_IPMASQ",
+	CLI:              "/usr/bin/docker",
+	SocketActivation: true,
 }
 
 // debianEtcd: the archive's etcd-server reads /etc/default/etcd. A data
@@ -139,16 +163,6 @@ var debianEtcd = Etcd{
 	Config: EtcdEnvFile, Unit: "etcd.service", EnvFile: "/etc/default/etcd",
 	DataDir: "/var/lib/etcd/%s", EnableV2: true,
 	TLS: EtcdTLS{Files: EtcdTLSCredentials},
-}
-
-// debianDocker is docker.io's engine; Ubuntu and Debian differ in where
-// dockerd is.
-func debianDocker(dockerd string) Docker {
-	return Docker{
-		Unit:      "docker.service",
-		ExecStart: dockerd + " -H fd:// --containerd=/run/containerd/containerd.sock $DOCKER_OPTS",
-		CLI:       "/usr/bin/docker",
-	}
 }
 
 // debianPackages lists Debian's packages; extra is what every Docker host

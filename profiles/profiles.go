@@ -6,6 +6,7 @@
 package profiles
 
 import (
+	"fmt"
 	"slices"
 	"sort"
 )
@@ -60,8 +61,10 @@ const (
 	// and 0600.
 	EtcdTLSCredentials EtcdTLSFiles = "credentials"
 	// EtcdTLSCopy: a copy owned by EtcdTLS.User goes into EtcdTLS.Dir,
-	// which etcd sees as EtcdTLS.SeenAs (Flatcar's etcd-member mounts
-	// ETCD_SSL_DIR=/etc/ssl/etcd at /etc/ssl/certs in its container).
+	// which etcd sees as EtcdTLS.SeenAs (Flatcar's etcd-wrapper mounts
+	// the directory ETCD_SSL_DIR names at /etc/ssl/certs in its
+	// container; its unit sets ETCD_SSL_DIR=/etc/ssl/certs, the host's CA
+	// bundle, so the render names EtcdTLS.Dir in EtcdTLS.DirVar).
 	EtcdTLSCopy EtcdTLSFiles = "copy"
 	// EtcdTLSMount: the container unit mounts the node's TLS directory.
 	EtcdTLSMount EtcdTLSFiles = "mount"
@@ -69,8 +72,11 @@ const (
 
 // EtcdTLS is how etcd reads its TLS files on a system.
 type EtcdTLS struct {
-	Files  EtcdTLSFiles
-	Dir    string // EtcdTLSCopy: where the copies go
+	Files EtcdTLSFiles
+	Dir   string // EtcdTLSCopy: where the copies go
+	// DirVar, when set, is the unit's variable that names the directory
+	// its wrapper mounts at SeenAs; the render sets it to Dir.
+	DirVar string
 	SeenAs string // EtcdTLSCopy: that directory as etcd sees it
 	User   string // EtcdTLSCopy: the user etcd runs as
 }
@@ -88,6 +94,17 @@ const (
 	// NetworkCoreOSUnit: a .network unit in coreos.units, which
 	// coreos-cloudinit installs into /etc/systemd/network.
 	NetworkCoreOSUnit NetworkConfig = "coreos-unit"
+)
+
+// SELinux is the SELinux mode a system boots in.
+type SELinux string
+
+const (
+	SELinuxOff        SELinux = ""           // no SELinux (Debian and Ubuntu use AppArmor)
+	SELinuxPermissive SELinux = "permissive" // denials are logged, not enforced
+	// SELinuxEnforcing: a container (container_t) reads a host directory
+	// only once it is relabelled for containers (a bind mount's z option).
+	SELinuxEnforcing SELinux = "enforcing"
 )
 
 // Docker describes the Docker engine of a system.
@@ -133,8 +150,14 @@ type Profile struct {
 	Etcd        Etcd
 	Docker      Docker
 	Network     NetworkConfig
-	Ignition    IgnitionTarget // zero unless the profile supports Butane/Ignition
-	Shell       string         // a POSIX shell for the units' ExecStartPre
+	// NICNames are the names (globs) the system gives a machine's NIC:
+	// static addressing matches them when the description names neither
+	// the interface nor the node's MAC. None may match the devices Docker
+	// makes (docker0, br-*, veth*).
+	NICNames []string
+	SELinux  SELinux
+	Ignition IgnitionTarget // zero unless the profile supports Butane/Ignition
+	Shell    string         // a POSIX shell for the units' ExecStartPre
 }
 
 // Packages are a system's packages for each kind of node.
@@ -155,11 +178,23 @@ type Evidence string
 
 const (
 	// BootTested: the boot test boots this release's packages here.
-	BootTested Evidence = "boot-tested here"
-	// FromSources: taken from the distribution's package lists and
-	// sources; not booted here.
-	FromSources Evidence = "from its sources"
+	BootTested Evidence = "booted here"
+	// FromSources: not booted here; every fact a render relies on was
+	// read from the system's sources, on the day its contract says
+	// (register writes the day in).
+	FromSources Evidence = "checked against its sources"
 )
+
+// checked is how a release not booted here is known: checked against its
+// sources on the contract's day, "partly" where some sources could not be
+// read (the contract says which, and what stands in for them).
+func checked(c *Contract) Evidence {
+	e := fmt.Sprintf("%s (%s)", FromSources, c.Read)
+	if len(c.Unread) > 0 {
+		e = "partly " + e
+	}
+	return Evidence(e)
+}
 
 // Release is one release of a target system and what it ships.
 type Release struct {
@@ -179,6 +214,13 @@ var registry = map[string]*Profile{}
 // it also adds one profile per release (name-version) with that release's
 // packages.
 func register(p *Profile) {
+	if c, ok := contracts[p.Name]; ok {
+		for i := range p.Releases {
+			if p.Releases[i].Evidence == FromSources {
+				p.Releases[i].Evidence = checked(c)
+			}
+		}
+	}
 	registry[p.Name] = p
 	if !p.NeedsRelease() {
 		return

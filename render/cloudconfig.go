@@ -111,7 +111,7 @@ func emitNetworkConfig(p *Plan) ([]byte, error) {
 	if nw == nil {
 		return nil, nil
 	}
-	s := nocloud.Static{Interface: nw.Interface, MAC: nw.MAC, Address: nw.Address.String()}
+	s := nocloud.Static{Interface: nw.Interface, MAC: nw.MAC, Names: nw.Names, Address: nw.Address.String()}
 	if nw.Gateway.IsValid() {
 		s.Gateway = nw.Gateway.String()
 	}

@@ -76,13 +76,17 @@ type Dropin struct {
 // KV is one ordered key/value setting.
 type KV struct{ Key, Value string }
 
-// Network is a node's static addressing.
+// Network is a node's static addressing. One of Interface (the NIC's exact
+// name), MAC and Names selects the NIC.
 type Network struct {
 	Interface string
-	MAC       string       // match the NIC by MAC (and name it Interface) when set
-	Address   netip.Prefix // node IP with the prefix length
-	Gateway   netip.Addr   // invalid when none
-	DNS       []netip.Addr
+	MAC       string // match the NIC by MAC (and name it Interface, if set)
+	// Names are globs of the names the system gives a NIC (the profile's
+	// NICNames), set when neither Interface nor MAC is.
+	Names   []string
+	Address netip.Prefix // node IP with the prefix length
+	Gateway netip.Addr   // invalid when none
+	DNS     []netip.Addr
 }
 
 // Plans makes the plan of every node, in description order, with the

@@ -151,10 +151,15 @@ func (x *clusterContext) addNetwork(p *Plan, n *cluster.Node) error {
 		Gateway:   n.GatewayIn(nw),
 		DNS:       nw.DNS,
 	}
+	if nw.Interface == "" && n.MAC == "" {
+		// Nothing names the NIC: match the names the system gives one.
+		p.Network.Names = p.Profile.NICNames
+	}
 	data := struct {
-		Name, Interface, MAC, Address, Gateway, Family string
-		DNS                                            []netip.Addr
-	}{n.Name, nw.Interface, n.MAC, p.Network.Address.String(), "", "ipv4", nw.DNS}
+		Name, Connection, Interface, MAC, Address, Gateway, Family string
+		Names                                                      []string
+		DNS                                                        []netip.Addr
+	}{n.Name, staticConnection(nw), nw.Interface, n.MAC, p.Network.Address.String(), "", "ipv4", p.Network.Names, nw.DNS}
 	if gw := n.GatewayIn(nw); gw.IsValid() {
 		data.Gateway = gw.String()
 	}
@@ -169,7 +174,7 @@ func (x *clusterContext) addNetwork(p *Plan, n *cluster.Node) error {
 	case profiles.NetworkManager:
 		text, err := templates.Execute("static.nmconnection", data)
 		// NetworkManager ignores keyfiles that others can read.
-		p.Files = append(p.Files, File{Path: "/etc/NetworkManager/system-connections/" + nw.Interface + ".nmconnection", Mode: 0o600, Contents: text})
+		p.Files = append(p.Files, File{Path: "/etc/NetworkManager/system-connections/" + data.Connection + ".nmconnection", Mode: 0o600, Contents: text})
 		return err
 	case profiles.NetworkCoreOSUnit:
 		text, err := templates.Execute("static.network", data)
@@ -177,6 +182,15 @@ func (x *clusterContext) addNetwork(p *Plan, n *cluster.Node) error {
 		return err
 	}
 	return nil // NetworkCloudInit: written beside user-data from p.Network
+}
+
+// staticConnection names the NetworkManager connection of the static
+// address: after the interface when the description names one.
+func staticConnection(nw *cluster.Network) string {
+	if nw.Interface != "" {
+		return nw.Interface
+	}
+	return "swarmboot-static"
 }
 
 // etcdEnv is the member's ETCD_* settings, in the order etcd documents them.
@@ -233,21 +247,22 @@ func (x *clusterContext) etcdDataDir(prof *profiles.Profile, n *cluster.Node) st
 func (x *clusterContext) addEtcd(p *Plan, n *cluster.Node) error {
 	prof := p.Profile
 	env := x.etcdEnv(prof, n)
-	tlsMountDir := ""
+	tlsMount := ""
 	if x.c.Etcd.TLS {
-		dir, err := x.etcdTLS(p, n)
+		dir, tlsEnv, err := x.etcdTLS(p, n)
 		if err != nil {
 			return err
 		}
-		env = append(env, etcdTLSEnv(dir)...)
+		env = append(env, tlsEnv...)
 		if prof.Etcd.TLS.Files == profiles.EtcdTLSMount {
-			tlsMountDir = dir
+			tlsMount = bindMount(prof, dir, true)
 		}
 	}
+	dataDir := x.etcdDataDir(prof, n)
 	data := struct {
-		Name, Cluster, EnvFile, DataDir, Image, Runtime, TLSDir string
-		Env                                                     []KV
-	}{n.Name, x.c.Name, prof.Etcd.EnvFile, x.etcdDataDir(prof, n), x.c.Etcd.Image, prof.Etcd.Runtime, tlsMountDir, env}
+		Name, Cluster, EnvFile, DataDir, DataMount, Image, Runtime, TLSMount string
+		Env                                                                  []KV
+	}{n.Name, x.c.Name, prof.Etcd.EnvFile, dataDir, bindMount(prof, dataDir, false), x.c.Etcd.Image, prof.Etcd.Runtime, tlsMount, env}
 	u := p.unit(prof.Etcd.Unit)
 	u.Enable = true
 	// The unit may have started with package defaults before the config
@@ -366,7 +381,7 @@ func (x *clusterContext) newSwarmUnit(p *Plan, description, container string) sw
 		DockerUnit:   p.Profile.Docker.Unit,
 	}
 	if x.c.UsesTLS() {
-		u.RunArgs = append(u.RunArgs, tlsMount...)
+		u.RunArgs = append(u.RunArgs, "-v", bindMount(p.Profile, tlsDir, true))
 	}
 	return u
 }

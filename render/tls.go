@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/swarmboot/swarmboot/cluster"
 	"github.com/swarmboot/swarmboot/pki"
@@ -46,8 +47,9 @@ func tlsDirFiles(dir, owner string, f pki.Material) []File {
 }
 
 // etcdTLS gives etcd the node's TLS files the way its system lets it read
-// them, and returns the directory etcd reads them from.
-func (x *clusterContext) etcdTLS(p *Plan, n *cluster.Node) (string, error) {
+// them, and returns the directory etcd reads them from and etcd's TLS
+// settings.
+func (x *clusterContext) etcdTLS(p *Plan, n *cluster.Node) (string, []KV, error) {
 	t := p.Profile.Etcd.TLS
 	switch t.Files {
 	case profiles.EtcdTLSCredentials:
@@ -55,14 +57,19 @@ func (x *clusterContext) etcdTLS(p *Plan, n *cluster.Node) (string, error) {
 		text, err := templates.Execute("etcd-tls.conf", map[string]any{"Dir": dir, "From": tlsDir, "Files": tlsFileList})
 		u := p.unit(p.Profile.Etcd.Unit)
 		u.Dropins = append(u.Dropins, Dropin{Name: "20-swarmboot-tls.conf", Contents: text})
-		return dir, err
+		return dir, etcdTLSEnv(dir), err
 	case profiles.EtcdTLSCopy:
 		p.Files = append(p.Files, tlsDirFiles(t.Dir, t.User, x.tls[n.Name])...)
-		return t.SeenAs, nil
+		env := etcdTLSEnv(t.SeenAs)
+		if t.DirVar != "" {
+			// The wrapper mounts the directory this names at SeenAs.
+			env = append(env, KV{t.DirVar, t.Dir})
+		}
+		return t.SeenAs, env, nil
 	case profiles.EtcdTLSMount:
-		return tlsDir, nil
+		return tlsDir, etcdTLSEnv(tlsDir), nil
 	}
-	return "", fmt.Errorf("profile %s: etcd has no way to read TLS files (%q)", p.Profile.Name, t.Files)
+	return "", nil, fmt.Errorf("profile %s: etcd has no way to read TLS files (%q)", p.Profile.Name, t.Files)
 }
 
 // etcdTLSEnv is etcd's TLS settings for files in dir: the same certificate
@@ -102,5 +109,21 @@ func discoveryTLSArgs() []string {
 	}
 }
 
-// tlsMount lets a swarm container read the node's TLS files.
-var tlsMount = []string{"-v", tlsDir + ":" + tlsDir + ":ro"}
+// bindMount is the -v/--volume value that shows dir at the same path in a
+// container. Where SELinux enforces, a container (container_t) may not
+// read a host directory (etc_t, var_lib_t) until it is relabelled for
+// containers: z does, with a label every container shares, so the etcd
+// and swarm containers can mount the same TLS directory.
+func bindMount(prof *profiles.Profile, dir string, readOnly bool) string {
+	var opts []string
+	if readOnly {
+		opts = append(opts, "ro")
+	}
+	if prof.SELinux == profiles.SELinuxEnforcing {
+		opts = append(opts, "z")
+	}
+	if len(opts) == 0 {
+		return dir + ":" + dir
+	}
+	return dir + ":" + dir + ":" + strings.Join(opts, ",")
+}

@@ -34,13 +34,15 @@ func TestTLSByDefault(t *testing.T) {
 		profile, activation string
 		etcdDir             string // where etcd reads the files
 		etcdFiles           string // "credentials", an owner, or "mount"
+		mount               string // the swarm containers' TLS mount options
 	}{
-		{"debian-12", "drop-in", "/run/credentials/etcd.service", "credentials"},
-		{"ubuntu", "drop-in", "/run/credentials/etcd.service", "credentials"},
-		{"flatcar", "drop-in", "/etc/ssl/certs", "etcd"},
-		{"flatcar", "socket", "/etc/ssl/certs", "etcd"},
-		{"fcos", "drop-in", "/etc/swarmboot/tls", "mount"},
-		{"coreos", "socket", "/etc/ssl/etcd", "etcd"},
+		{"debian-12", "drop-in", "/run/credentials/etcd.service", "credentials", "ro"},
+		{"ubuntu", "drop-in", "/run/credentials/etcd.service", "credentials", "ro"},
+		{"flatcar", "drop-in", "/etc/ssl/certs", "etcd", "ro"},
+		{"flatcar", "socket", "/etc/ssl/certs", "etcd", "ro"},
+		// SELinux enforces: z relabels the directory for containers.
+		{"fcos", "drop-in", "/etc/swarmboot/tls", "mount", "ro,z"},
+		{"coreos", "socket", "/etc/ssl/etcd", "etcd", "ro"},
 	} {
 		t.Run(tc.profile+"/"+tc.activation, func(t *testing.T) {
 			c := mustLoad(t, fmt.Sprintf(tlsLike, tc.profile, tc.activation))
@@ -63,8 +65,8 @@ func TestTLSByDefault(t *testing.T) {
 			text := planText(p)
 			for _, want := range []string{
 				"--tlsverify --tlscacert=/etc/swarmboot/tls/ca.pem --tlscert=/etc/swarmboot/tls/cert.pem --tlskey=/etc/swarmboot/tls/key.pem",
-				"-v /etc/swarmboot/tls:/etc/swarmboot/tls:ro swarm:1.2.9 join --addr=10.0.0.1:2376 --discovery-opt=kv.cacertfile=/etc/swarmboot/tls/ca.pem --discovery-opt=kv.certfile=/etc/swarmboot/tls/cert.pem --discovery-opt=kv.keyfile=/etc/swarmboot/tls/key.pem etcd://10.0.0.1:2379,10.0.0.2:2379,10.0.0.3:2379/swarm",
-				"-p 8333:2375 -v /etc/swarmboot/tls:/etc/swarmboot/tls:ro swarm:1.2.9 manage -H tcp://0.0.0.0:2375 --tlsverify --tlscacert=/etc/swarmboot/tls/ca.pem",
+				"-v /etc/swarmboot/tls:/etc/swarmboot/tls:" + tc.mount + " swarm:1.2.9 join --addr=10.0.0.1:2376 --discovery-opt=kv.cacertfile=/etc/swarmboot/tls/ca.pem --discovery-opt=kv.certfile=/etc/swarmboot/tls/cert.pem --discovery-opt=kv.keyfile=/etc/swarmboot/tls/key.pem etcd://10.0.0.1:2379,10.0.0.2:2379,10.0.0.3:2379/swarm",
+				"-p 8333:2375 -v /etc/swarmboot/tls:/etc/swarmboot/tls:" + tc.mount + " swarm:1.2.9 manage -H tcp://0.0.0.0:2375 --tlsverify --tlscacert=/etc/swarmboot/tls/ca.pem",
 				"https://10.0.0.1:2380",
 				tc.etcdDir + "/cert.pem",
 			} {

@@ -1,6 +1,7 @@
 package nocloud
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"net/netip"
@@ -8,15 +9,22 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Static describes one statically addressed interface.
+// Static describes one statically addressed NIC. One of Interface, MAC
+// and Names selects it.
 type Static struct {
-	// Interface is the name the config applies to; "eth0" if empty (the
-	// name with net.ifnames=0, as in the QEMU boot test).
+	// Interface is the NIC's exact name. With MAC as well, it is the name
+	// the NIC matched by MAC is given (set-name).
 	Interface string
-	// MAC, if set, matches the NIC by address instead of by name and
-	// renames it to Interface, so the config holds whatever the kernel
-	// called the NIC.
-	MAC     string
+	// MAC matches the NIC by its address, whatever the kernel named it.
+	MAC string
+	// Names are globs of the names the system gives a NIC (en*, eth*),
+	// for when neither Interface nor MAC is known; every NIC so named
+	// gets the address. Each glob is an entry of its own, keyed by the
+	// glob: netplan (Ubuntu's and Debian's cloud images) reads the
+	// entry's match.name glob, while cloud-init's own renderers ignore
+	// match.name and take the key as the name (networkd: Name=, which
+	// reads it as a glob).
+	Names   []string
 	Address string   // CIDR, e.g. 192.168.101.101/24
 	Gateway string   // optional
 	DNS     []string // optional nameserver addresses
@@ -27,16 +35,13 @@ type Static struct {
 // cloud-init that reads v2 understands (cloud-init 22.4 in Debian bookworm
 // included; netplan warns that it is deprecated but applies it).
 func NetworkConfig(s Static) ([]byte, error) {
-	name := s.Interface
-	if name == "" {
-		name = "eth0"
-	}
 	addr, err := netip.ParsePrefix(s.Address)
 	if err != nil {
 		return nil, fmt.Errorf("network-config: address %q: want CIDR like 192.168.101.101/24", s.Address)
 	}
 	type match struct {
-		MAC string `yaml:"macaddress"`
+		MAC  string `yaml:"macaddress,omitempty"`
+		Name string `yaml:"name,omitempty"`
 	}
 	type nameservers struct {
 		Addresses []string `yaml:"addresses"`
@@ -51,13 +56,6 @@ func NetworkConfig(s Static) ([]byte, error) {
 		Nameservers *nameservers `yaml:"nameservers,omitempty"`
 	}
 	eth := ethernet{Addresses: []string{addr.String()}}
-	if s.MAC != "" {
-		hw, err := net.ParseMAC(s.MAC)
-		if err != nil {
-			return nil, fmt.Errorf("network-config: MAC %q: %v", s.MAC, err)
-		}
-		eth.Match, eth.SetName = &match{hw.String()}, name
-	}
 	if s.Gateway != "" {
 		gw, err := netip.ParseAddr(s.Gateway)
 		if err != nil {
@@ -83,9 +81,31 @@ func NetworkConfig(s Static) ([]byte, error) {
 		}
 		eth.Nameservers = ns
 	}
+	ethernets := map[string]ethernet{}
+	switch {
+	case s.MAC != "":
+		hw, err := net.ParseMAC(s.MAC)
+		if err != nil {
+			return nil, fmt.Errorf("network-config: MAC %q: %v", s.MAC, err)
+		}
+		// Without set-name, cloud-init names the entry after the NIC
+		// it finds by the MAC; the key only identifies it.
+		eth.Match, eth.SetName = &match{MAC: hw.String()}, s.Interface
+		ethernets[cmp.Or(s.Interface, "static")] = eth
+	case s.Interface != "":
+		ethernets[s.Interface] = eth
+	case len(s.Names) > 0:
+		for _, glob := range s.Names {
+			e := eth
+			e.Match = &match{Name: glob}
+			ethernets[glob] = e
+		}
+	default:
+		return nil, fmt.Errorf("network-config: nothing selects the NIC: give its interface name, its MAC or name globs")
+	}
 	doc := struct {
 		Version   int                 `yaml:"version"`
 		Ethernets map[string]ethernet `yaml:"ethernets"`
-	}{2, map[string]ethernet{name: eth}}
+	}{2, ethernets}
 	return yaml.Marshal(doc)
 }

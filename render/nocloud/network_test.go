@@ -15,10 +15,22 @@ func TestNetworkConfig(t *testing.T) {
 		want    string
 		wantErr string
 	}{
-		{name: "seed node", in: Static{Address: "192.168.101.101/24", Gateway: "192.168.101.1", DNS: []string{"192.168.101.1"}},
+		{name: "NIC names", in: Static{Names: []string{"en*", "eth*"}, Address: "192.168.101.101/24", Gateway: "192.168.101.1", DNS: []string{"192.168.101.1"}},
 			want: `version: 2
 ethernets:
-    eth0:
+    en*:
+        match:
+            name: en*
+        dhcp4: false
+        addresses:
+            - 192.168.101.101/24
+        gateway4: 192.168.101.1
+        nameservers:
+            addresses:
+                - 192.168.101.1
+    eth*:
+        match:
+            name: eth*
         dhcp4: false
         addresses:
             - 192.168.101.101/24
@@ -38,19 +50,30 @@ ethernets:
         addresses:
             - 10.0.0.5/16
 `},
-		{name: "ipv6", in: Static{Address: "fd00::5/64", Gateway: "fd00::1"},
+		{name: "match by MAC, no name", in: Static{MAC: "52:54:00:aa:bb:01", Address: "10.0.0.5/16"},
 			want: `version: 2
 ethernets:
-    eth0:
+    static:
+        match:
+            macaddress: 52:54:00:aa:bb:01
+        dhcp4: false
+        addresses:
+            - 10.0.0.5/16
+`},
+		{name: "ipv6 on a named NIC", in: Static{Interface: "ens3", Address: "fd00::5/64", Gateway: "fd00::1"},
+			want: `version: 2
+ethernets:
+    ens3:
         dhcp4: false
         addresses:
             - fd00::5/64
         gateway6: fd00::1
 `},
-		{name: "no prefix", in: Static{Address: "192.168.101.101"}, wantErr: "want CIDR"},
-		{name: "bad gateway", in: Static{Address: "10.0.0.5/8", Gateway: "router"}, wantErr: "not an IP address"},
-		{name: "mixed families", in: Static{Address: "10.0.0.5/8", Gateway: "fd00::1"}, wantErr: "different IP versions"},
-		{name: "bad dns", in: Static{Address: "10.0.0.5/8", DNS: []string{"dns.example"}}, wantErr: "DNS server"},
+		{name: "no prefix", in: Static{Interface: "eth0", Address: "192.168.101.101"}, wantErr: "want CIDR"},
+		{name: "bad gateway", in: Static{Interface: "eth0", Address: "10.0.0.5/8", Gateway: "router"}, wantErr: "not an IP address"},
+		{name: "mixed families", in: Static{Interface: "eth0", Address: "10.0.0.5/8", Gateway: "fd00::1"}, wantErr: "different IP versions"},
+		{name: "bad dns", in: Static{Interface: "eth0", Address: "10.0.0.5/8", DNS: []string{"dns.example"}}, wantErr: "DNS server"},
+		{name: "nothing selects the NIC", in: Static{Address: "10.0.0.5/8"}, wantErr: "nothing selects the NIC"},
 		{name: "bad mac", in: Static{Address: "10.0.0.5/8", MAC: "52:54"}, wantErr: "MAC"},
 	}
 	for _, tt := range tests {
@@ -73,22 +96,41 @@ ethernets:
 }
 
 // cloud-init itself parses the document and renders systemd-networkd
-// units from it, as it does on a booting node.
+// units from it, as it does on a booting node: matched by MAC, and by the
+// NIC name globs, which its networkd renderer writes to Name= (a glob
+// list to networkd).
 func TestNetworkConfigWithCloudInit(t *testing.T) {
 	testutil.NeedTool(t, "cloud-init", "cloud-init")
-	nc, err := NetworkConfig(Static{MAC: "52:54:00:aa:bb:01", Address: "192.168.101.101/24",
-		Gateway: "192.168.101.1", DNS: []string{"192.168.101.1"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	units, err := consumers.NetworkConfig(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	unit := units["10-cloud-init-eth0.network"]
-	for _, want := range []string{"Address=192.168.101.101/24", "Gateway=192.168.101.1", "DNS=192.168.101.1", "MACAddress=52:54:00:aa:bb:01"} {
-		if !strings.Contains(unit, want) {
-			t.Errorf("networkd unit lacks %q:\n%v", want, units)
+	for _, tt := range []struct {
+		in   Static
+		want map[string][]string // unit -> lines it must hold
+	}{
+		{Static{MAC: "52:54:00:aa:bb:01", Address: "192.168.101.101/24", Gateway: "192.168.101.1", DNS: []string{"192.168.101.1"}},
+			// This host has no NIC with that MAC, so cloud-init names
+			// the entry after its key; a node names it after its NIC.
+			map[string][]string{"10-cloud-init-static.network": {"Address=192.168.101.101/24", "Gateway=192.168.101.1", "DNS=192.168.101.1", "MACAddress=52:54:00:aa:bb:01"}}},
+		{Static{Names: []string{"en*", "eth*"}, Address: "10.0.0.5/16"},
+			map[string][]string{
+				"10-cloud-init-en*.network":  {"Name=en*", "Address=10.0.0.5/16"},
+				"10-cloud-init-eth*.network": {"Name=eth*", "Address=10.0.0.5/16"}}},
+	} {
+		nc, err := NetworkConfig(tt.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		units, err := consumers.NetworkConfig(nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(units) != len(tt.want) {
+			t.Errorf("cloud-init made %d units, want %d: %v", len(units), len(tt.want), units)
+		}
+		for name, lines := range tt.want {
+			for _, want := range lines {
+				if !strings.Contains(units[name], want+"\n") {
+					t.Errorf("%s lacks %q:\n%v", name, want, units)
+				}
+			}
 		}
 	}
 }
