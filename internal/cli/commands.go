@@ -124,11 +124,13 @@ func profilesCommand() command {
 		name: "profiles", args: "",
 		summary: "list the target systems, their formats and the releases they cover",
 		help: "Lists the built-in profiles with their formats (the default first), then\n" +
-			"the releases each covers: the Docker engine and etcd each ships, and\n" +
-			"whether the release is booted by swarmboot's boot test or taken from the\n" +
-			"distribution's package lists. A profile whose releases need different\n" +
-			"packages (debian) is named with its release (debian-13) when packages are\n" +
-			"installed at boot.",
+			"the releases each covers: the Docker engine and etcd each ships, and how\n" +
+			"its support is known: \"booted here\" (swarmboot's boot test boots it), or\n" +
+			"\"checked against its sources (DATE)\": every fact a render relies on was\n" +
+			"read from the system's own units, wrappers and packages on that date\n" +
+			"(profiles/contracts/), \"partly\" where some could not be read here. A\n" +
+			"profile whose releases need different packages (debian) is named with its\n" +
+			"release (debian-13) when packages are installed at boot.",
 		flags: func(fs *pflag.FlagSet) func(env, []string) error {
 			return func(e env, args []string) error {
 				if len(args) > 0 {
