@@ -655,7 +655,7 @@ const (
 // validateCertBounds checks tls.validity and the names on each certificate.
 func (c *Cluster) validateCertBounds(v validator) {
 	if c.TLS.Validity < MinCertValidity {
-		v.errorf("$.tls.validity", ErrOutOfRange, "%s is too short: a certificate would expire before its node has booted; give at least %s", c.TLS.Validity, MinCertValidity)
+		v.errorf("$.tls.validity", ErrOutOfRange, "%s is too short: a certificate would expire before its node has booted; give at least 5m", c.TLS.Validity)
 	}
 	if n := len(c.TLS.SANs); n > MaxSANs {
 		v.errorf("$.tls.sans", ErrOutOfRange, "%d names: a certificate holds at most %d extra names (tls.sans and a node's sans together), which keeps it far under what TLS peers accept", n, MaxSANs)

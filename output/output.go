@@ -118,7 +118,7 @@ func WriteTree(dir string, t Tree, opts Options) error {
 	}
 	tmp, err := os.MkdirTemp(parent, "."+base+".new-")
 	if err != nil {
-		return err
+		return fmt.Errorf("cannot write %s: its new tree is built beside it, in %s, which this user cannot write into (%w)", dir, parent, err)
 	}
 	defer os.RemoveAll(tmp) // the new tree, should anything fail
 	if err := os.Chmod(tmp, 0o755); err != nil {

@@ -55,7 +55,7 @@ func (t *Tx) commit(files []file, moves []move) error {
 		return nil
 	}
 	if t.readOnly {
-		return fmt.Errorf("cannot store %s in %s: this user cannot write there%s; run swarmboot as the PKI's owner, or give this user write access", count(len(files), "file"), t.dir, owner(t.dir))
+		return fmt.Errorf("cannot store %s in %s: this user cannot write there%s; run swarmboot as the PKI's owner, or give this user write access (chmod, chown)", count(len(files), "file"), t.dir, owner(t.dir))
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].name < files[j].name })
 	puts, err := t.puts(files, moves)
@@ -66,7 +66,11 @@ func (t *Tx) commit(files []file, moves []move) error {
 	if err != nil {
 		return explain(t.dir, "write into", err)
 	}
-	defer os.RemoveAll(staging) // a commit that did not happen leaves nothing
+	defer func() {
+		if !t.done { // a commit that was not decided leaves nothing
+			os.RemoveAll(staging)
+		}
+	}()
 	if err := os.Chmod(staging, 0o700); err != nil {
 		return err
 	}

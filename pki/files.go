@@ -69,7 +69,7 @@ func explain(path, doing string, err error) error {
 	var why string
 	switch {
 	case errors.Is(err, fs.ErrPermission):
-		why = fmt.Sprintf("permission denied: run swarmboot as the user who owns the PKI%s, or give this user access", owner(path))
+		why = fmt.Sprintf("permission denied%s: run swarmboot as the PKI's owner, or give this user access (chmod, chown)", owner(path))
 	case errors.Is(err, syscall.EROFS):
 		why = "the file system is read-only: swarmboot stores the certificates it issues in the PKI folder; render from a writable copy, or issue nothing new"
 	case errors.Is(err, syscall.ENOTDIR):
@@ -84,12 +84,13 @@ func explain(path, doing string, err error) error {
 	return fmt.Errorf("cannot %s %s: %s (%w)", doing, path, why, err)
 }
 
-// owner names the owner of path's nearest existing folder, " (uid N)".
+// owner names the owner and mode of path's nearest existing folder,
+// " (pki is owned by uid 1000, mode 0700)", for a permission error.
 func owner(path string) string {
 	for p := path; ; p = filepath.Dir(p) {
-		if fi, err := os.Stat(p); err == nil {
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
 			if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-				return fmt.Sprintf(" (%s is owned by uid %d)", p, st.Uid)
+				return fmt.Sprintf(" (%s is owned by uid %d, mode %04o; this is uid %d)", p, st.Uid, fi.Mode().Perm(), os.Geteuid())
 			}
 			return ""
 		}

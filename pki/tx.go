@@ -47,6 +47,10 @@ func Begin(dir string, waiting func(holder string)) (*Tx, error) {
 			return nil, err
 		}
 		f, err := os.OpenFile(filepath.Join(dir, lockName), os.O_RDWR|os.O_CREATE, 0o600)
+		if err == nil && syscall.Access(dir, 2 /* W_OK */) != nil {
+			f.Close()
+			err = fs.ErrPermission // the lock file is writable, the folder is not
+		}
 		if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
 			t.readOnly = true
 			return t, t.readOnlyLock()
