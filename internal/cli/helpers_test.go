@@ -102,4 +102,3 @@ func noLeftovers(t *testing.T, dir string) {
 		return nil
 	})
 }
-
