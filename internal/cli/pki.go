@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -168,12 +170,11 @@ func pkiStatus(e env, c *cluster.Cluster, dir string, now time.Time, asJSON bool
 	return nil
 }
 
-// writeStatus prints one line per certificate, then what needs doing.
+// writeStatus prints one line per certificate, the notes, then what to do.
 func writeStatus(w io.Writer, c *cluster.Cluster, r *pki.Report) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CERTIFICATE\tSTATE\tNOT AFTER\tDAYS\tSUBJECT\tSANS")
 	var notes []string
-	act := 0
 	for _, en := range r.Entries {
 		notAfter, days := "-", "-"
 		if !en.NotAfter.IsZero() {
@@ -183,20 +184,48 @@ func writeStatus(w io.Writer, c *cluster.Cluster, r *pki.Report) {
 		if en.Detail != "" {
 			notes = append(notes, en.Name+": "+en.Detail)
 		}
-		if en.State.NeedsAction() {
-			act++
-		}
 	}
 	tw.Flush()
 	for _, n := range notes {
 		fmt.Fprintln(w, n)
 	}
-	if act == 0 {
-		fmt.Fprintf(w, "%s: all %d certificates are in order as of %s\n", r.Dir, len(r.Entries), r.At)
-		return
+	fmt.Fprintln(w, statusSummary(c, r))
+}
+
+// statusSummary says how many certificates need action, and what does it.
+func statusSummary(c *cluster.Cluster, r *pki.Report) string {
+	act, offline := 0, false
+	var todo []string
+	add := func(s string) {
+		if !slices.Contains(todo, s) {
+			todo = append(todo, s)
+		}
 	}
-	fmt.Fprintf(w, "%s: %d of %d certificates need action as of %s: `swarmboot render %s` issues what is missing or stale, `swarmboot pki renew %s` what expires soon\n",
-		r.Dir, act, len(r.Entries), r.At, c.File, c.File)
+	for _, en := range r.Entries {
+		offline = offline || en.State == pki.KeyOffline
+		if !en.State.NeedsAction() {
+			continue
+		}
+		act++
+		switch {
+		case en.Name == "CA":
+			add("the CA itself needs care: see its note")
+		case en.State == pki.Refused:
+			add("fix what the notes say")
+		case en.State == pki.RenewSoon:
+			add(fmt.Sprintf("`swarmboot pki renew %s` renews what expires soon", c.File))
+		default:
+			add(fmt.Sprintf("`swarmboot render %s` issues what is missing or stale", c.File))
+		}
+	}
+	if act == 0 {
+		return fmt.Sprintf("%s: all %d certificates are in order as of %s", r.Dir, len(r.Entries), r.At)
+	}
+	what := strings.Join(todo, "; ")
+	if offline && slices.ContainsFunc(todo, func(s string) bool { return strings.HasPrefix(s, "`") }) {
+		what = "put the CA key at " + filepath.Join(r.Dir, "ca-key.pem") + ", then " + what
+	}
+	return fmt.Sprintf("%s: %d of %d certificates need action as of %s: %s", r.Dir, act, len(r.Entries), r.At, what)
 }
 
 func orDash(s string) string {
