@@ -185,7 +185,7 @@ func (t *Tx) Plan(reqs []Request, set Settings, o PlanOptions) (*Prepared, error
 // keep stores data at name unless the folder holds it already.
 func (p *Prepared) keep(name string, data []byte, perm os.FileMode) error {
 	if !p.Created {
-		old, err := readFile(filepath.Join(p.Dir, filepath.FromSlash(name)), perm&0o077 == 0)
+		old, err := readFile(filepath.Join(p.Dir, filepath.FromSlash(name)), false)
 		if err != nil || bytes.Equal(old, data) {
 			return err
 		}
