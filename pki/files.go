@@ -73,7 +73,7 @@ func explain(path, doing string, err error) error {
 	case errors.Is(err, syscall.EROFS):
 		why = "the file system is read-only: swarmboot stores the certificates it issues in the PKI folder; render from a writable copy, or issue nothing new"
 	case errors.Is(err, syscall.ENOTDIR):
-		why = "a part of this path is a file, not a folder: tls.dir (or --pki) must name a folder"
+		why = "a part of this path is a file where a folder belongs: move that file away"
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
 		why = "no space left: free some and run again (nothing was changed)"
 	case errors.Is(err, syscall.ELOOP):

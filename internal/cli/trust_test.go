@@ -470,9 +470,10 @@ func TestPKIStatus(t *testing.T) {
 	}
 	os.Remove(dir + "/ca-key.pem")
 	os.Remove(dir + "/nodes/etcd-03/key.pem")
+	os.Chmod(dir+"/nodes/docker-02/key.pem", 0o644)
 	os.WriteFile(file, []byte(strings.Replace(mustRead(t, file), "192.168.101.102", "192.168.101.109", 1)), 0o644)
 	code, stdout, _ = runCLI(t, "", "pki", "status", file, "--at", time.Now().AddDate(0, 11, 20).Format("2006-01-02"))
-	for _, want := range []string{"CA           key offline", "etcd-02      SANs stale", "etcd-03      missing", "docker-01    renew soon", "etcd-02: SANs changed: +192.168.101.109 -192.168.101.102", "need action"} {
+	for _, want := range []string{"CA           key offline", "etcd-02      SANs stale", "etcd-03      missing", "docker-01    renew soon", "docker-02    refused", "docker-02: " + dir + "/nodes/docker-02/key.pem holds a private key but is readable by group or others (mode 0644): run `chmod 600 ", "etcd-02: SANs changed: +192.168.101.109 -192.168.101.102", "need action"} {
 		if code != ExitInvalid || !strings.Contains(stdout, want) {
 			t.Errorf("status lacks %q: exit %d\n%s", want, code, stdout)
 		}
