@@ -146,7 +146,7 @@ func TestRenderWaitsForTheLock(t *testing.T) {
 
 // Class 3: no spelling, symlink or bind mount of -o reaches the PKI.
 func TestOutputCannotReachThePKI(t *testing.T) {
-	file, dir, out := rendered(t)
+	file, dir, _ := rendered(t)
 	// An old output that holds the PKI, reached through a link.
 	old := filepath.Join(filepath.Dir(file), "old")
 	os.Mkdir(old, 0o755)
@@ -175,7 +175,6 @@ func TestOutputCannotReachThePKI(t *testing.T) {
 	if mustRead(t, moved+"/ca-key.pem") != ca {
 		t.Fatal("the CA key changed")
 	}
-	_ = out
 }
 
 // A bind mount of the output's folder cannot hide the PKI inside it: the
