@@ -108,7 +108,7 @@ func flock(f *os.File, how int, waiting func(string)) error {
 			n, _ := f.ReadAt(b, 0)
 			holder := strings.TrimSpace(string(b[:n]))
 			if holder == "" {
-				holder = "another run"
+				holder = "a run that reads it"
 			}
 			waiting(holder)
 		}
@@ -140,6 +140,9 @@ func (t *Tx) Close() error {
 				break // not empty: someone put something there
 			}
 		}
+	}
+	if !t.readOnly {
+		t.lock.Truncate(0) // whoever waits next is kept by readers, if anyone
 	}
 	err := t.lock.Close()
 	t.lock = nil
