@@ -45,6 +45,16 @@ func TestPKICommand(t *testing.T) {
 	if mustRead(t, filepath.Join(dir, "ca-key.pem")) != caKey {
 		t.Error("a refused pki init changed the CA")
 	}
+	// --force sets the old CA aside, says where, and issues every node anew.
+	code, _, errOut = runCLI(t, "", "pki", "init", "--force", file)
+	backups, _ := filepath.Glob(filepath.Join(dir, "backup", "*", "ca-key.pem"))
+	if code != ExitOK || len(backups) != 1 || !strings.Contains(errOut, "moved the previous CA, its client and node certificates to "+filepath.Dir(backups[0])+"/") ||
+		!strings.Contains(errOut, "issued 6 node certificates") {
+		t.Fatalf("pki init --force: exit %d, backups %v\n%s", code, backups, errOut)
+	}
+	if mustRead(t, backups[0]) != caKey || mustRead(t, filepath.Join(dir, "ca-key.pem")) == caKey {
+		t.Error("pki init --force did not set the old CA key aside, or kept it in place")
+	}
 	if code, _, errOut := runCLI(t, "", "pki", "renew", file); code != ExitOK || !strings.Contains(errOut, "nothing to renew") {
 		t.Errorf("pki renew of fresh certificates: exit %d\n%s", code, errOut)
 	}
