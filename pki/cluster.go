@@ -86,15 +86,11 @@ func Prepare(c *cluster.Cluster, dir string, now time.Time, readOnly bool) (*Pre
 // (validate): from dir as it is. A missing CA wraps ErrNoCA, anything
 // to issue ErrWouldIssue.
 func Load(c *cluster.Cluster, dir string, now time.Time) (map[string]Material, error) {
-	unlock, err := readLock(dir)
+	s, unlock, err := readStore(dir)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	s, err := load(dir)
-	if err != nil {
-		return nil, err
-	}
 	set, err := SettingsOf(c, now).norm()
 	if err != nil {
 		return nil, err

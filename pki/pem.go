@@ -8,6 +8,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
@@ -132,32 +133,42 @@ func parseKeyFile(path string, b []byte) (crypto.Signer, error) {
 
 // encodeCerts is swarmboot's PEM of certificates, in order.
 func encodeCerts(certs ...*x509.Certificate) []byte {
-	var b bytes.Buffer
+	var b []byte
 	for _, c := range certs {
-		pem.Encode(&b, &pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}) // a bytes.Buffer does not fail
+		b = append(b, encodePEM("CERTIFICATE", c.Raw)...)
 	}
+	return b
+}
+
+// encodePEM is one PEM block in a slice of its own size: a cluster keeps
+// one certificate and key per node in memory through a render.
+func encodePEM(typ string, der []byte) []byte {
+	n := base64.StdEncoding.EncodedLen(len(der))
+	b := bytes.NewBuffer(make([]byte, 0, 2*len(typ)+32+n+n/64+1))
+	pem.Encode(b, &pem.Block{Type: typ, Bytes: der}) // a bytes.Buffer does not fail
 	return b.Bytes()
 }
 
 // encodeKey is swarmboot's PEM of a private key: SEC1 for ECDSA (what
 // every consumer reads), PKCS#1 for RSA, PKCS#8 for Ed25519.
 func encodeKey(k crypto.Signer) ([]byte, error) {
-	var blk pem.Block
+	var typ string
+	var der []byte
 	var err error
 	switch k := k.(type) {
 	case *ecdsa.PrivateKey:
-		blk.Type = "EC PRIVATE KEY"
-		blk.Bytes, err = x509.MarshalECPrivateKey(k)
+		typ = "EC PRIVATE KEY"
+		der, err = x509.MarshalECPrivateKey(k)
 	case *rsa.PrivateKey:
-		blk.Type, blk.Bytes = "RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(k)
+		typ, der = "RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(k)
 	default:
-		blk.Type = "PRIVATE KEY"
-		blk.Bytes, err = x509.MarshalPKCS8PrivateKey(k)
+		typ = "PRIVATE KEY"
+		der, err = x509.MarshalPKCS8PrivateKey(k)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return pem.EncodeToMemory(&blk), nil
+	return encodePEM(typ, der), nil
 }
 
 // keyMatches reports whether k is the private half of c's public key.

@@ -34,15 +34,11 @@ type Report struct {
 // description asks for. It reads only; an error means the CA itself
 // cannot be read.
 func Status(c *cluster.Cluster, dir string, now time.Time) (*Report, error) {
-	unlock, err := readLock(dir)
+	s, unlock, err := readStore(dir)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	s, err := load(dir)
-	if err != nil {
-		return nil, err
-	}
 	set, err := SettingsOf(c, now).norm()
 	if err != nil {
 		return nil, err

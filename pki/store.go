@@ -44,16 +44,25 @@ type Material struct{ CA, Cert, Key []byte }
 // needed only to issue. It waits while a render changes the folder, and
 // refuses a CA that is not valid now.
 func Open(dir string) (*Store, error) {
-	unlock, err := readLock(dir)
+	s, unlock, err := readStore(dir)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	s, err := load(dir)
-	if err != nil {
-		return nil, err
-	}
 	return s, s.usable(time.Now())
+}
+
+// readStore loads dir for a reader, under the shared lock that keeps a
+// run from changing the folder meanwhile; unlock lets go of it.
+func readStore(dir string) (s *Store, unlock func(), err error) {
+	if unlock, err = readLock(dir); err != nil {
+		return nil, nil, err
+	}
+	if s, err = load(dir); err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return s, unlock, nil
 }
 
 // load reads and checks ca.pem and, when present, ca-key.pem.

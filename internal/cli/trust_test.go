@@ -177,15 +177,23 @@ func TestOutputCannotReachThePKI(t *testing.T) {
 	}
 }
 
+// needRoot skips a test that needs root, except in CI, which runs as
+// root: there a missing privilege fails it.
+func needRoot(t *testing.T, why string) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if testutil.InCI() {
+		t.Fatalf("this test needs root %s, and CI runs as root", why)
+	}
+	t.Skipf("needs root %s", why)
+}
+
 // A bind mount of the output's folder cannot hide the PKI inside it: the
 // check compares device and inode of every folder above the PKI.
 func TestBindMountCannotReachThePKI(t *testing.T) {
-	if os.Geteuid() != 0 {
-		if testutil.InCI() {
-			t.Fatal("CI runs as root: this test needs a mount namespace")
-		}
-		t.Skip("needs root for a mount namespace")
-	}
+	needRoot(t, "for a mount namespace")
 	file, dir, out := rendered(t)
 	inside := filepath.Join(out, "pki")
 	if err := os.Rename(dir, inside); err != nil {
@@ -519,12 +527,7 @@ func asNobody(t *testing.T, args ...string) (int, string) {
 // A user who may not read or write the PKI gets a sentence that names it
 // and what to do; a read-only PKI still serves renders that store nothing.
 func TestPKIOfAnotherUser(t *testing.T) {
-	if os.Geteuid() != 0 {
-		if testutil.InCI() {
-			t.Fatal("CI runs as root: this test switches to the user nobody")
-		}
-		t.Skip("needs root to run as another user")
-	}
+	needRoot(t, "to run as the user nobody")
 	file, dir, _ := rendered(t)
 	base := filepath.Dir(file)
 	for p := base; p != "/"; p = filepath.Dir(p) {
