@@ -40,11 +40,9 @@ func checkDest(c *cluster.Cluster, override, out string) (*output.Dest, error) {
 	return &d, err
 }
 
-// keep is what an output must not overlap: the PKI, with TLS.
+// keep is what an output must not overlap: the PKI, also when this
+// render does not use it (TLS off now, on again later).
 func keep(c *cluster.Cluster, override string) []string {
-	if !c.UsesTLS() {
-		return nil
-	}
 	return []string{pki.Dir(c, override)}
 }
 

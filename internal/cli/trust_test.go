@@ -163,6 +163,10 @@ func TestOutputCannotReachThePKI(t *testing.T) {
 			t.Errorf("-o %s: exit %d\n%s", o, code, errOut)
 		}
 	}
+	// A render without TLS keeps the PKI too: the cluster may turn it on again.
+	if code, _, errOut := runCLI(t, "", "render", seedPath(t), "-o", link, "--pki", moved); code != ExitUsage {
+		t.Errorf("a plain render into the output that holds the PKI: exit %d\n%s", code, errOut)
+	}
 	// The PKI reached through a link to inside the output.
 	os.Symlink(moved, filepath.Join(filepath.Dir(file), "pkilink"))
 	if code, _, errOut := runCLI(t, "", "render", file, "-o", old, "--pki", filepath.Join(filepath.Dir(file), "pkilink")); code != ExitUsage {
