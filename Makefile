@@ -37,6 +37,7 @@ boot:
 bench:
 	$(GO) test ./render -run '^$$' -bench . -benchtime 5x
 	$(GO) test ./cluster -run '^$$' -bench BenchmarkLoadHostile -benchtime 2x
+	$(GO) test ./internal/cli -run '^$$' -bench RenderProcess -benchtime 3x
 
 fuzz:
 	$(GO) test ./cluster -run '^$$' -fuzz FuzzLoad -fuzztime 60s

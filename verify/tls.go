@@ -108,7 +108,7 @@ func (c *Client) explain(err error) string {
 	msg := err.Error()
 	switch {
 	case strings.Contains(msg, "certificate required"), strings.Contains(msg, "bad certificate"), strings.Contains(msg, "unknown certificate authority"):
-		return "the node refused " + c.ClientFile + ": it trusts another CA, or the certificate was re-issued by `pki init --force`"
+		return "the node refused " + c.ClientFile + ": the node trusts another CA (its user-data came from another PKI), so this PKI is not the one its running nodes were rendered with: verify with that PKI (--pki)"
 	case strings.Contains(msg, "server gave HTTP response to HTTPS client"):
 		return "the node speaks plain HTTP: it runs user-data rendered with tls: false"
 	}
