@@ -5,10 +5,12 @@
 // the packagings: a folder per node, NoCloud seed images, a matchbox data
 // directory, a Vagrant environment.
 //
-//	cluster.Load -> render.Render -> delivery.Apply -> output.WriteTree
+//	Options.Plan (each node's formats, decided once) -> Plan.Deliver
+//	(render.Render, then encoding, limits, packaging)
 //
-// Build runs render and Apply together; the CLI, the golden tests and the
-// boot test all go through it.
+// The library entry (package swarmboot) calls both, with the PKI's
+// material in between; the CLI, the Terraform provider and the tests take
+// that path.
 package delivery
 
 import (
@@ -21,6 +23,7 @@ import (
 	"github.com/swarmboot/swarmboot/delivery/encode"
 	"github.com/swarmboot/swarmboot/delivery/matchbox"
 	"github.com/swarmboot/swarmboot/delivery/target"
+	"github.com/swarmboot/swarmboot/pki"
 	"github.com/swarmboot/swarmboot/profiles"
 	"github.com/swarmboot/swarmboot/render"
 )
@@ -29,10 +32,12 @@ import (
 type Options struct {
 	Packaging Packaging
 	// Format forces one config format on every node (Folders only); ""
-	// takes each profile's defaults. EveryFormat takes every format each
-	// profile reads (the golden cases).
-	Format      profiles.Format
-	EveryFormat bool
+	// takes each profile's defaults.
+	Format profiles.Format
+	// Formats gives the nodes of a profile their formats (Folders only),
+	// keyed by profile (debian-13) or family (debian: all its releases),
+	// before Format and the defaults; the first is the node's primary.
+	Formats map[string][]profiles.Format
 	// Primary keeps only each node's primary config and its seed: what
 	// `render --node` prints for a cloud CLI.
 	Primary  bool
@@ -67,29 +72,98 @@ func (r *Result) addFile(path string, data []byte, secret bool) {
 	}
 }
 
-// Build renders the nodes in.Keep selects (nil: all), with the nodes' TLS
-// files in in.TLS, and delivers them: the one path from a loaded
-// description to files. Delivery picks the formats.
-func Build(c *cluster.Cluster, in render.Options, o Options) (*Result, error) {
+// Plan is a delivery decided before anything is issued or rendered: the
+// selected nodes, each with the formats it gets, as plain data.
+type Plan struct {
+	c    *cluster.Cluster
+	o    Options
+	Jobs []render.Job
+}
+
+// Plan checks the options once and decides each selected node's formats
+// (keep nil: every node). Everything a delivery can refuse about the
+// nodes is refused here, every node named at once: a format or packaging
+// a system does not read, a snippet no rendered format carries, what a
+// packaging needs of a node (matchbox a MAC, Vagrant a box).
+func (o Options) Plan(c *cluster.Cluster, keep func(*cluster.Node) bool) (*Plan, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	pk := o.Packaging.info()
-	if err := o.CheckNodes(c, in.Keep); err != nil {
+	var jobs []render.Job
+	var bad []string
+	var why error
+	for i := range c.Nodes {
+		n := &c.Nodes[i]
+		if keep != nil && !keep(n) || n.System == nil {
+			continue
+		}
+		fs, err := o.formats(n.System)
+		if err != nil {
+			bad = append(bad, fmt.Sprintf("%s (%s: %s)", n.Name, n.System.Name, profiles.JoinFormats(n.System.Formats)))
+			why = err
+			continue
+		}
+		jobs = append(jobs, render.Job{Node: n, Formats: fs})
+	}
+	if len(bad) > 0 {
+		return nil, o.refused(c, bad, why)
+	}
+	if err := render.CheckJobs(c, jobs); err != nil {
 		return nil, err
 	}
-	in.Formats, in.NoStaticNetwork = o.formats, pk.ownsNetwork
-	outs, err := render.Render(c, in)
+	if check := o.Packaging.info().check; check != nil {
+		if err := check(c, jobs, o); err != nil {
+			return nil, err
+		}
+	}
+	return &Plan{c: c, o: o, Jobs: jobs}, nil
+}
+
+// refused names every node a forced format or packaging does not fit,
+// and a --nodes selector for those it does fit, if the cluster has any.
+func (o Options) refused(c *cluster.Cluster, bad []string, why error) error {
+	if o.Packaging == Vagrant {
+		// The description's systems, not the command line, are wrong here.
+		return fmt.Errorf("Vagrant cannot boot %s: %v", strings.Join(bad, ", "), why)
+	}
+	name := string(o.Format)
+	if o.Packaging != Folders {
+		name = string(o.Packaging)
+	}
+	if name == "" {
+		return OptionErrorf("--format: %v; nodes it does not fit: %s", why, strings.Join(bad, ", "))
+	}
+	hint := ""
+	for i := range c.Nodes {
+		if p := c.Nodes[i].System; p != nil {
+			if _, err := o.formats(p); err == nil {
+				hint = " (e.g. --nodes profile=" + p.Family + ")"
+				break
+			}
+		}
+	}
+	return OptionErrorf("format %s does not apply to %s; leave --format out to use each profile's own, give each profile its own (--format PROFILE=FORMAT,...), or give it only the nodes it fits with --nodes%s",
+		name, strings.Join(bad, ", "), hint)
+}
+
+// Deliver renders the plan's nodes with their TLS files (by node name;
+// nil without TLS) and delivers them: the one path from a loaded
+// description to files.
+func (p *Plan) Deliver(tls map[string]pki.Material) (*Result, error) {
+	outs, err := render.Render(p.c, render.Options{Jobs: p.Jobs, TLS: tls, NoStaticNetwork: p.o.Packaging.info().ownsNetwork})
 	if err != nil {
 		return nil, err
 	}
-	return apply(c, outs, o, true)
+	return apply(p.c, outs, p.o, true)
 }
 
 // Apply encodes and size-checks every node's configs, then packages
 // them. It reads outs and builds new bytes; outs are left as they came.
 // Every node over a provider's limit is named before it fails.
 func Apply(c *cluster.Cluster, outs []render.Output, o Options) (*Result, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
 	return apply(c, outs, o, false)
 }
 
@@ -97,9 +171,6 @@ func Apply(c *cluster.Cluster, outs []render.Output, o Options) (*Result, error)
 // render): their bytes then go into the result as they are, not copied,
 // which halves the memory of a large render.
 func apply(c *cluster.Cluster, outs []render.Output, o Options, owned bool) (*Result, error) {
-	if err := o.Validate(); err != nil {
-		return nil, err
-	}
 	keep := bytes.Clone
 	if owned {
 		keep = func(b []byte) []byte { return b }
@@ -167,9 +238,14 @@ func (n *node) put(a render.Artifact, data []byte) {
 	}
 }
 
-// formats picks the configs render makes for a profile.
+// formats picks the configs render makes for a profile: the packaging's,
+// else the profile's own (Formats), else the forced one, else its defaults.
 func (o Options) formats(p *profiles.Profile) ([]profiles.Format, error) {
 	var fs []profiles.Format
+	own, hasOwn := o.Formats[p.Name]
+	if !hasOwn {
+		own, hasOwn = o.Formats[p.Family]
+	}
 	switch {
 	case o.Packaging.info().format != nil:
 		f, err := o.Packaging.info().format(p)
@@ -177,51 +253,22 @@ func (o Options) formats(p *profiles.Profile) ([]profiles.Format, error) {
 			return nil, err
 		}
 		fs = []profiles.Format{f}
+	case hasOwn:
+		fs = own
 	case o.Format != "":
-		if !p.Supports(o.Format) {
-			return nil, fmt.Errorf("profile %s does not read %s; it reads %s", p.Name, o.Format, profiles.JoinFormats(p.Formats))
-		}
 		fs = []profiles.Format{o.Format}
-	case o.EveryFormat:
-		fs = p.Formats
 	default:
 		fs = p.Defaults
+	}
+	for _, f := range fs {
+		if !p.Supports(f) {
+			return nil, fmt.Errorf("profile %s does not read %s; it reads %s", p.Name, f, profiles.JoinFormats(p.Formats))
+		}
 	}
 	if o.Primary {
 		fs = fs[:1]
 	}
 	return fs, nil
-}
-
-// CheckNodes names every selected node whose profile cannot take the
-// forced format or packaging, in one error, before anything is rendered
-// (or issued: the CLI asks before it makes certificates).
-func (o Options) CheckNodes(c *cluster.Cluster, keep func(*cluster.Node) bool) error {
-	var bad []string
-	var why error
-	for i := range c.Nodes {
-		n := &c.Nodes[i]
-		if keep != nil && !keep(n) || n.System == nil {
-			continue
-		}
-		if _, err := o.formats(n.System); err != nil {
-			bad = append(bad, fmt.Sprintf("%s (%s: %s)", n.Name, n.System.Name, profiles.JoinFormats(n.System.Formats)))
-			why = err
-		}
-	}
-	switch {
-	case len(bad) == 0:
-		return nil
-	case o.Packaging == Vagrant:
-		// The description's systems, not the command line, are wrong here.
-		return fmt.Errorf("Vagrant cannot boot %s: %v", strings.Join(bad, ", "), why)
-	}
-	name := string(o.Format)
-	if o.Packaging != Folders {
-		name = string(o.Packaging)
-	}
-	return optionErrorf("format %s does not apply to %s; leave --format out to use each profile's own, or give it only the nodes it fits with --nodes (e.g. --nodes profile=flatcar)",
-		name, strings.Join(bad, ", "))
 }
 
 // encode returns the bytes the provider receives (payload, for the limit

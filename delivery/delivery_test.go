@@ -12,16 +12,26 @@ import (
 	"github.com/swarmboot/swarmboot/delivery/encode"
 	"github.com/swarmboot/swarmboot/delivery/target"
 	"github.com/swarmboot/swarmboot/gz"
+	"github.com/swarmboot/swarmboot/internal/testutil"
 	"github.com/swarmboot/swarmboot/pki"
 	"github.com/swarmboot/swarmboot/profiles"
 	"github.com/swarmboot/swarmboot/render"
 )
 
-// build is delivery.Build with the cluster's certificates, issued by a
+// build plans and delivers with the cluster's certificates, issued by a
 // fresh PKI as a first render would.
 func build(t *testing.T, c *cluster.Cluster, keep func(*cluster.Node) bool, o delivery.Options) (*delivery.Result, error) {
 	t.Helper()
-	return delivery.Build(c, render.Options{Keep: keep, TLS: material(t, c)}, o)
+	return deliver(c, keep, o, material(t, c))
+}
+
+// deliver is delivery's path: Plan, then Deliver with these certificates.
+func deliver(c *cluster.Cluster, keep func(*cluster.Node) bool, o delivery.Options, tls map[string]pki.Material) (*delivery.Result, error) {
+	p, err := o.Plan(c, keep)
+	if err != nil {
+		return nil, err
+	}
+	return p.Deliver(tls)
 }
 
 func material(t *testing.T, c *cluster.Cluster) map[string]pki.Material {
@@ -56,7 +66,7 @@ func TestApplyLeavesOutputsAlone(t *testing.T) {
 		{Encoding: encode.Base64},
 		{Packaging: delivery.NoCloudISO, Encoding: encode.Gzip},
 	} {
-		outs, err := render.Render(c, render.Options{TLS: tls})
+		outs, err := render.Render(c, render.Options{Jobs: render.AllJobs(c), TLS: tls})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,12 +111,13 @@ func TestApplyLeavesOutputsAlone(t *testing.T) {
 // wrapper config, and Butane (source text) not at all.
 func TestEncodingRules(t *testing.T) {
 	c := load(t, "../golden/discovery-url/cluster.yaml")
-	in := render.Options{TLS: material(t, c)}
-	plain, err := delivery.Build(c, in, delivery.Options{EveryFormat: true})
+	tls := material(t, c)
+	every := testutil.EveryFormat()
+	plain, err := deliver(c, nil, delivery.Options{Formats: every}, tls)
 	if err != nil {
 		t.Fatal(err)
 	}
-	zipped, err := delivery.Build(c, in, delivery.Options{EveryFormat: true, Encoding: encode.Gzip})
+	zipped, err := deliver(c, nil, delivery.Options{Formats: every, Encoding: encode.Gzip}, tls)
 	if err != nil {
 		t.Fatal(err)
 	}

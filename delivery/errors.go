@@ -9,6 +9,7 @@ type OptionError struct{ msg string }
 
 func (e *OptionError) Error() string { return e.msg }
 
-func optionErrorf(format string, args ...any) error {
+// OptionErrorf makes an OptionError.
+func OptionErrorf(format string, args ...any) error {
 	return &OptionError{fmt.Sprintf(format, args...)}
 }

@@ -3,8 +3,10 @@ package delivery
 import (
 	"fmt"
 	"io/fs"
+	"maps"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -39,6 +41,9 @@ type packaging struct {
 	format func(*profiles.Profile) (profiles.Format, error)
 	// encodings refuses encodings its consumer cannot read.
 	encodings func(encode.Encoding) error
+	// check refuses, before anything is issued, nodes the packaging
+	// cannot deliver (nil: it takes every node), naming them all.
+	check func(*cluster.Cluster, []render.Job, Options) error
 	// ownsNetwork: the packaging addresses the nodes itself.
 	ownsNetwork bool
 	mode        fs.FileMode // 0: the writer's default (0600)
@@ -53,7 +58,7 @@ var packagings = []packaging{
 		format: only(profiles.CloudConfig),
 		encodings: func(e encode.Encoding) error {
 			if e.Base64Text() {
-				return optionErrorf("--encode %s: a seed image holds user-data as a file, which cloud-init does not base64-decode; use --encode gzip or none", e)
+				return OptionErrorf("--encode %s: a seed image holds user-data as a file, which cloud-init does not base64-decode; use --encode gzip or none", e)
 			}
 			return nil
 		},
@@ -65,6 +70,7 @@ var packagings = []packaging{
 			"ignition/; needs --matchbox-url and an OS version",
 		format:    only(profiles.Ignition),
 		encodings: noEncoding("matchbox serves the Ignition configs as they are"),
+		check:     needMACs,
 		// The matchbox service, not the user who renders, reads the
 		// directory, and it serves those configs over plain HTTP to any
 		// machine that asks, so file modes protect nothing there.
@@ -75,6 +81,7 @@ var packagings = []packaging{
 		name:        Vagrant,
 		format:      vagrant.FormatFor,
 		encodings:   noEncoding("Vagrant hands user-data to cloud_init as a text part"),
+		check:       needBoxes,
 		ownsNetwork: true,
 		pack:        packVagrant,
 	},
@@ -116,7 +123,7 @@ func ParseFormat(s string) (profiles.Format, Packaging, error) {
 		}
 		names = append(names, string(pk.name))
 	}
-	return "", "", optionErrorf("unknown format %q; formats are %s, %s", s, profiles.JoinFormats(profiles.AllFormats()), strings.Join(names, ", "))
+	return "", "", OptionErrorf("unknown format %q; formats are %s, %s", s, profiles.JoinFormats(profiles.AllFormats()), strings.Join(names, ", "))
 }
 
 // FormatHelp describes the packagings --format offers, one per line.
@@ -134,18 +141,38 @@ func FormatHelp() string {
 func (o Options) Validate() error {
 	pk := o.Packaging.info()
 	if pk.pack == nil {
-		return optionErrorf("unknown packaging %q", o.Packaging)
+		return OptionErrorf("unknown packaging %q", o.Packaging)
 	}
-	if o.Format != "" && o.Packaging != Folders {
-		return optionErrorf("%s chooses the format itself; leave the format out", o.Packaging)
+	if (o.Format != "" || len(o.Formats) > 0) && o.Packaging != Folders {
+		return OptionErrorf("%s chooses the format itself; leave the format out", o.Packaging)
+	}
+	for _, name := range slices.Sorted(maps.Keys(o.Formats)) {
+		p, ok := profiles.Lookup(name)
+		if !ok {
+			return OptionErrorf("--format %s=...: unknown profile %q; profiles are %s", name, name, strings.Join(profiles.Names(), ", "))
+		}
+		fs := o.Formats[name]
+		if len(fs) == 0 {
+			return OptionErrorf("--format %s=: give the format for %s's nodes", name, name)
+		}
+		for _, f := range fs {
+			if !p.Supports(f) {
+				return OptionErrorf("--format %s=%s: profile %s does not read %s; it reads %s", name, f, name, f, profiles.JoinFormats(p.Formats))
+			}
+		}
 	}
 	if o.Primary && o.Packaging != Folders && o.Packaging != NoCloudISO {
-		return optionErrorf("%s writes a directory: use -o DIR", o.Packaging)
+		return OptionErrorf("%s writes a directory: use -o DIR", o.Packaging)
 	}
 	enc := o.Encoding
 	if enc != "" && enc != encode.None {
 		if o.Format.Source() {
-			return optionErrorf("--encode %s: Butane is source text for people, never shipped as it is; encode the ignition format", enc)
+			return OptionErrorf("--encode %s: Butane is source text for people, never shipped as it is; encode the ignition format", enc)
+		}
+		for _, name := range slices.Sorted(maps.Keys(o.Formats)) {
+			if !slices.ContainsFunc(o.Formats[name], func(f profiles.Format) bool { return !f.Source() }) {
+				return OptionErrorf("--encode %s: %s's nodes get Butane only, source text for people that is never shipped; encode the ignition format", enc, name)
+			}
 		}
 		if err := pk.encodings(enc); err != nil {
 			return err
@@ -161,7 +188,7 @@ func anyEncoding(encode.Encoding) error { return nil }
 
 func noEncoding(why string) func(encode.Encoding) error {
 	return func(e encode.Encoding) error {
-		return optionErrorf("--encode %s: %s; leave --encode out", e, why)
+		return OptionErrorf("--encode %s: %s; leave --encode out", e, why)
 	}
 }
 
@@ -211,21 +238,13 @@ func packNoCloudISO(_ *cluster.Cluster, nodes []node, _ Options, res *Result) er
 // packMatchbox lays the Ignition configs out as a matchbox data directory
 // (profiles/, groups/, ignition/); every node must have a MAC to be
 // selected by.
-func packMatchbox(c *cluster.Cluster, nodes []node, o Options, res *Result) error {
-	var machines []matchbox.Machine
-	var noMAC []string
+func packMatchbox(_ *cluster.Cluster, nodes []node, o Options, res *Result) error {
+	machines := make([]matchbox.Machine, 0, len(nodes))
 	for _, n := range nodes {
-		if n.Node.MAC == "" {
-			noMAC = append(noMAC, n.Node.Name)
-			continue
-		}
 		machines = append(machines, matchbox.Machine{
 			Name: n.Node.Name, MAC: n.Node.MAC, OS: n.Profile.Ignition.Variant,
 			Ignition: n.files[render.Config],
 		})
-	}
-	if len(noMAC) > 0 {
-		return fmt.Errorf("matchbox selects machines by MAC; add `mac:` to %s in %s", strings.Join(noMAC, ", "), c.File)
 	}
 	files, err := matchbox.Build(machines, o.Matchbox)
 	if err != nil {
@@ -244,6 +263,20 @@ func packMatchbox(c *cluster.Cluster, nodes []node, o Options, res *Result) erro
 	return nil
 }
 
+// needMACs: matchbox selects machines by MAC.
+func needMACs(c *cluster.Cluster, jobs []render.Job, _ Options) error {
+	var noMAC []string
+	for _, j := range jobs {
+		if j.Node.MAC == "" {
+			noMAC = append(noMAC, j.Node.Name)
+		}
+	}
+	if len(noMAC) > 0 {
+		return fmt.Errorf("matchbox selects machines by MAC; add `mac:` to %s in %s", strings.Join(noMAC, ", "), c.File)
+	}
+	return nil
+}
+
 // VagrantOptions size the VMs and pick their boxes.
 type VagrantOptions struct {
 	Boxes  map[string]string // profile name -> box, over vagrant.DefaultBox
@@ -253,14 +286,14 @@ type VagrantOptions struct {
 
 func (v VagrantOptions) validate() error {
 	if v.Memory != 0 && (v.Memory < vagrant.MinMemory || v.Memory > vagrant.MaxMemory) {
-		return optionErrorf("--memory %d: give %d-%d MiB", v.Memory, vagrant.MinMemory, vagrant.MaxMemory)
+		return OptionErrorf("--memory %d: give %d-%d MiB", v.Memory, vagrant.MinMemory, vagrant.MaxMemory)
 	}
 	if v.CPUs != 0 && (v.CPUs < vagrant.MinCPUs || v.CPUs > vagrant.MaxCPUs) {
-		return optionErrorf("--cpus %d: give %d-%d", v.CPUs, vagrant.MinCPUs, vagrant.MaxCPUs)
+		return OptionErrorf("--cpus %d: give %d-%d", v.CPUs, vagrant.MinCPUs, vagrant.MaxCPUs)
 	}
 	for p := range v.Boxes {
 		if _, ok := profiles.Lookup(p); !ok {
-			return optionErrorf("--box %s=...: unknown profile %q; profiles are %s", p, p, strings.Join(profiles.Names(), ", "))
+			return OptionErrorf("--box %s=...: unknown profile %q; profiles are %s", p, p, strings.Join(profiles.Names(), ", "))
 		}
 	}
 	return nil
@@ -271,14 +304,7 @@ func (v VagrantOptions) validate() error {
 func packVagrant(c *cluster.Cluster, nodes []node, o Options, res *Result) error {
 	machines := make([]vagrant.Machine, 0, len(nodes))
 	for _, n := range nodes {
-		name := n.Profile.Name
-		box, _ := vagrant.DefaultBox(name)
-		if b, ok := o.Vagrant.Boxes[name]; ok {
-			box = vagrant.Box{Name: b}
-		}
-		if box.Name == "" {
-			return fmt.Errorf("node %s: no default Vagrant box for profile %s; pass --box %s=BOX", n.Node.Name, name, name)
-		}
+		box, _ := o.Vagrant.box(n.Profile.Name)
 		config := n.artifacts[0]
 		path := n.Node.Name + "/" + config.Name
 		res.addFile(path, config.data, config.Secret)
@@ -293,6 +319,26 @@ func packVagrant(c *cluster.Cluster, nodes []node, o Options, res *Result) error
 		return err
 	}
 	res.Files["Vagrantfile"] = vf
+	return nil
+}
+
+// box is the Vagrant box for a profile's nodes: --box, else the default.
+func (v VagrantOptions) box(profile string) (vagrant.Box, bool) {
+	if b, ok := v.Boxes[profile]; ok {
+		return vagrant.Box{Name: b}, true
+	}
+	b, _ := vagrant.DefaultBox(profile)
+	return b, b.Name != ""
+}
+
+// needBoxes: every node's profile needs a box, given or by default.
+func needBoxes(_ *cluster.Cluster, jobs []render.Job, o Options) error {
+	for _, j := range jobs {
+		name := j.Node.System.Name
+		if _, ok := o.Vagrant.box(name); !ok {
+			return fmt.Errorf("node %s: no default Vagrant box for profile %s; pass --box %s=BOX", j.Node.Name, name, name)
+		}
+	}
 	return nil
 }
 

@@ -18,7 +18,6 @@ import (
 	"github.com/swarmboot/swarmboot/delivery/target"
 	"github.com/swarmboot/swarmboot/gz"
 	"github.com/swarmboot/swarmboot/output"
-	"github.com/swarmboot/swarmboot/render"
 )
 
 // TestSizeLimitCountsPayload: a provider that counts the bytes the node
@@ -26,8 +25,8 @@ import (
 // for transport, which is a third longer.
 func TestSizeLimitCountsPayload(t *testing.T) {
 	c := load(t, "../examples/combined.yaml")
-	in := render.Options{TLS: material(t, c)} // one PKI: the sizes stay put
-	build := func(o delivery.Options) (*delivery.Result, error) { return delivery.Build(c, in, o) }
+	tls := material(t, c) // one PKI: the sizes stay put
+	build := func(o delivery.Options) (*delivery.Result, error) { return deliver(c, nil, o, tls) }
 	plain, err := build(delivery.Options{})
 	if err != nil {
 		t.Fatal(err)

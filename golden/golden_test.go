@@ -7,6 +7,7 @@ package golden_test
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -23,6 +24,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/vincent-petithory/dataurl"
 
+	"github.com/swarmboot/swarmboot"
 	"github.com/swarmboot/swarmboot/cluster"
 	"github.com/swarmboot/swarmboot/delivery"
 	"github.com/swarmboot/swarmboot/delivery/encode"
@@ -57,50 +59,81 @@ func load(t *testing.T, dir string) *cluster.Cluster {
 }
 
 // options render every format every node's profile reads.
-var options = delivery.Options{EveryFormat: true}
+var options = delivery.Options{Formats: testutil.EveryFormat()}
 
-// renderAll runs the users' path (the cluster's PKI, then delivery.Build:
-// the parallel render, then delivery) and returns the files it would write.
+// renderAll runs the users' path, the library's one call (the case's
+// committed PKI, read only; the parallel render, then delivery), and
+// returns the files it would write.
 func renderAll(t *testing.T, c *cluster.Cluster) map[string][]byte {
 	t.Helper()
-	res, err := delivery.Build(c, render.Options{TLS: material(t, c)}, options)
+	return build(t, c, options).Files
+}
+
+// build is swarmboot.Build of the case's description with its committed
+// PKI, as a render that has nothing to issue runs.
+func build(t *testing.T, c *cluster.Cluster, o delivery.Options) *swarmboot.Result {
+	t.Helper()
+	res, err := libraryBuild(c, pkiDir(t, c), o)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s: %v", c.File, err)
 	}
-	return res.Files
+	return res
+}
+
+// libraryBuild is build without the test's hand on it, for goroutines.
+func libraryBuild(c *cluster.Cluster, pkiDir string, o delivery.Options) (*swarmboot.Result, error) {
+	data, err := os.ReadFile(c.File)
+	if err != nil {
+		return nil, err
+	}
+	return swarmboot.Build(context.Background(), data, swarmboot.Options{
+		File: c.File, PKI: pkiDir, PKIMode: swarmboot.ReadOnly, Now: goldenNow, Delivery: o,
+	})
 }
 
 // goldenNow is the clock of the golden PKIs: certificates issued and
 // checked at this instant stay valid for the tests however old they get.
 var goldenNow = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 
-// material is the case's certificates from its committed pki/, made and
-// issued only with -update: the golden bytes must not change by
-// themselves. Git keeps no file modes, so the test reads a copy whose keys
-// are 0600 again, as pki requires.
+// pkiDir is the case's committed pki/, made and issued only with -update:
+// the golden bytes must not change by themselves. Git keeps no file
+// modes, so the tests read a copy whose keys are 0600 again, as pki
+// requires. "" for a case without TLS.
+func pkiDir(t *testing.T, c *cluster.Cluster) string {
+	t.Helper()
+	if !c.UsesTLS() {
+		return ""
+	}
+	dir := pki.Dir(c, "")
+	if !*testutil.Update {
+		return privateCopy(t, dir)
+	}
+	p, err := pki.Prepare(c, dir, goldenNow, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	// The operator's env names this machine's absolute path: not a fixture.
+	if err := os.Remove(p.Env); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// material is the case's certificates, for the tests that plan or
+// deliver by themselves.
 func material(t *testing.T, c *cluster.Cluster) map[string]pki.Material {
 	t.Helper()
 	if !c.UsesTLS() {
 		return nil
 	}
-	dir := pki.Dir(c, "")
-	if !*testutil.Update {
-		dir = privateCopy(t, dir)
-	}
-	p, err := pki.Prepare(c, dir, goldenNow, !*testutil.Update)
+	m, err := pki.Load(c, pkiDir(t, c), goldenNow)
 	if err != nil {
 		t.Fatalf("%v (run `go test ./golden -update` to make the case's pki/)", err)
 	}
-	if *testutil.Update {
-		if err := p.Commit(); err != nil {
-			t.Fatal(err)
-		}
-		// The operator's env names this machine's absolute path: not a fixture.
-		if err := os.Remove(p.Env); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return p.Material
+	return m
 }
 
 // privateCopy copies a PKI directory with the modes pki wants.
@@ -187,28 +220,37 @@ func names(tree map[string][]byte) []string {
 	return out
 }
 
-// TestDeterministic renders each case 20 times at once through the path
-// users run (delivery.Build: nodes emitted concurrently, then delivered),
-// half of them from one loaded description (shared snippets), and wants
-// every whole tree, names and bytes, equal to the first.
+// TestDeterministic renders each case 20 times at once: half through the
+// library's one call (each from its own bytes), half through delivery
+// from one loaded description shared by all of them (snippets and all:
+// nothing downstream may change what it reads), and wants every whole
+// tree, names and bytes, equal to the first.
 func TestDeterministic(t *testing.T) {
 	const runs = 20
 	for _, dir := range cases(t) {
 		shared := load(t, dir)
 		tls := material(t, shared)
+		pkiCopy := pkiDir(t, shared)
 		trees := make([]map[string][]byte, runs)
 		errs := make([]error, runs)
 		var wg sync.WaitGroup
 		for i := range runs {
-			c := shared
-			if i%2 == 1 {
-				c = load(t, dir)
-			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				if i%2 == 0 {
+					var res *swarmboot.Result
+					if res, errs[i] = libraryBuild(shared, pkiCopy, options); errs[i] == nil {
+						trees[i] = res.Files
+					}
+					return
+				}
+				plan, err := options.Plan(shared, nil)
+				if errs[i] = err; err != nil {
+					return
+				}
 				var res *delivery.Result
-				if res, errs[i] = delivery.Build(c, render.Options{TLS: tls}, options); errs[i] == nil {
+				if res, errs[i] = plan.Deliver(tls); errs[i] == nil {
 					trees[i] = res.Files
 				}
 			}()
@@ -236,7 +278,7 @@ func TestConsumersAccept(t *testing.T) {
 	for _, dir := range cases(t) {
 		c := load(t, dir)
 		files := renderAll(t, c)
-		plans, err := render.Plans(c, render.Options{TLS: material(t, c)})
+		plans, err := render.Plans(c, render.Options{Jobs: render.AllJobs(c), TLS: material(t, c)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -465,7 +507,12 @@ func TestREADMETLSSizes(t *testing.T) {
 		t.Helper()
 		c := load(t, dir)
 		keep := func(n *cluster.Node) bool { return n.Name == node }
-		res, err := delivery.Build(c, render.Options{Keep: keep, TLS: material(t, c)}, delivery.Options{Primary: true, Encoding: enc})
+		o := delivery.Options{Primary: true, Encoding: enc}
+		plan, err := o.Plan(c, keep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := plan.Deliver(material(t, c))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,9 +17,9 @@ import (
 
 	"github.com/swarmboot/swarmboot/cluster"
 	"github.com/swarmboot/swarmboot/delivery"
+	"github.com/swarmboot/swarmboot/internal/testutil"
 	"github.com/swarmboot/swarmboot/pki"
 	"github.com/swarmboot/swarmboot/profiles"
-	"github.com/swarmboot/swarmboot/render"
 )
 
 // description is one cluster description the contract tests render.
@@ -122,7 +122,11 @@ func render1(t *testing.T, d description) rendered {
 		}
 		tls = p.Material
 	}
-	res, err := delivery.Build(c, render.Options{TLS: tls}, delivery.Options{EveryFormat: true})
+	plan, err := delivery.Options{Formats: testutil.EveryFormat()}.Plan(c, nil)
+	if err != nil {
+		t.Fatalf("%s: %v", d.name, err)
+	}
+	res, err := plan.Deliver(tls)
 	if err != nil {
 		t.Fatalf("%s: %v", d.name, err)
 	}

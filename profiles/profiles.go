@@ -130,7 +130,10 @@ type IgnitionTarget struct {
 
 // Profile is one target system.
 type Profile struct {
-	Name        string
+	Name string
+	// Family is the profile a per-release profile belongs to (debian for
+	// debian-13); a profile's own name otherwise.
+	Family      string
 	Description string
 	// Formats lists the formats this system's boot agent reads; the
 	// defaults are written when no format is forced.
@@ -214,6 +217,7 @@ var registry = map[string]*Profile{}
 // it also adds one profile per release (name-version) with that release's
 // packages.
 func register(p *Profile) {
+	p.Family = p.Name
 	if c, ok := contracts[p.Name]; ok {
 		for i := range p.Releases {
 			if p.Releases[i].Evidence == FromSources {

@@ -35,14 +35,17 @@ func benchRender(b *testing.B, profile string, format profiles.Format) {
 	data := bigDescription(10_000, profile)
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
-	pick := func(*profiles.Profile) ([]profiles.Format, error) { return []profiles.Format{format}, nil }
 	var total int
 	for b.Loop() {
 		c, rep := cluster.Load("big.yaml", data)
 		if err := rep.Err(false); err != nil {
 			b.Fatal(err)
 		}
-		outs, err := Render(c, Options{Formats: pick, TLS: testTLS(c)})
+		jobs := AllJobs(c)
+		for i := range jobs {
+			jobs[i].Formats = []profiles.Format{format}
+		}
+		outs, err := Render(c, Options{Jobs: jobs, TLS: testTLS(c)})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -37,7 +37,7 @@ func FuzzRender(f *testing.F) {
 				return
 			}
 		}
-		outs, err := Render(c, Options{TLS: testTLS(c)})
+		outs, err := Render(c, Options{Jobs: AllJobs(c), TLS: testTLS(c)})
 		if err != nil {
 			t.Fatalf("a valid description does not render: %v\n%s", err, data)
 		}

@@ -14,22 +14,38 @@ import (
 
 // Options say what to render.
 type Options struct {
-	// Formats picks the configs a node gets from its profile; nil takes
-	// the profile's defaults. Delivery decides it (a seed image needs
-	// cloud-config, matchbox Ignition, ...).
-	Formats func(*profiles.Profile) ([]profiles.Format, error)
-	// Keep selects the nodes to render (nil: every node). Plans still
-	// come from the whole cluster, so member lists and discovery URLs
-	// name every node.
-	Keep func(*cluster.Node) bool
+	// Jobs are the nodes to render and the formats each gets, in the
+	// description's order (delivery decides them: a seed image needs
+	// cloud-config, matchbox Ignition, ...). Plans still come from the
+	// whole cluster, so member lists and discovery URLs name every node.
+	Jobs []Job
 	// NoStaticNetwork leaves addressing to the delivery: Vagrant numbers
 	// its own private network, and a static config for the first NIC
 	// would cut the VM off Vagrant's NAT.
 	NoStaticNetwork bool
-	// TLS are the nodes' TLS files by node name (pki.Prepare issues them;
-	// the CA's key is never among them); every node needs them when the
+	// TLS are the nodes' TLS files by node name (pki issues them; the
+	// CA's key is never among them); every node needs them when the
 	// cluster uses TLS (cluster.UsesTLS).
 	TLS map[string]pki.Material
+}
+
+// Job is one node to render and its formats, the first one primary.
+type Job struct {
+	Node    *cluster.Node
+	Formats []profiles.Format
+}
+
+// AllJobs renders every node in its profile's default formats.
+func AllJobs(c *cluster.Cluster) []Job {
+	jobs := make([]Job, len(c.Nodes))
+	for i := range c.Nodes {
+		n := &c.Nodes[i]
+		jobs[i] = Job{Node: n}
+		if n.System != nil {
+			jobs[i].Formats = n.System.Defaults
+		}
+	}
+	return jobs
 }
 
 // Kind says what an artifact is.
@@ -69,10 +85,10 @@ func (o *Output) Companion(f profiles.Format, k Kind) ([]byte, bool) {
 	return nil, false
 }
 
-// Render renders every node the options keep. Nodes are emitted in
-// parallel (each plan is independent) and collected by index, so the
-// result does not depend on scheduling: outputs follow the description's
-// node order, and the error is the first failing node's.
+// Render renders the jobs. Nodes are emitted in parallel (each plan is
+// independent) and collected by index, so the result does not depend on
+// scheduling: outputs follow the jobs' order, and the error is the first
+// failing job's.
 func Render(c *cluster.Cluster, o Options) ([]Output, error) {
 	if o.NoStaticNetwork && c.Network != nil {
 		without := *c // a shallow copy: the caller's cluster is not touched
@@ -80,26 +96,20 @@ func Render(c *cluster.Cluster, o Options) ([]Output, error) {
 		c = &without
 	}
 	ctx := newClusterContext(c, o.TLS)
-	var nodes []*cluster.Node
-	for i := range c.Nodes {
-		if o.Keep == nil || o.Keep(&c.Nodes[i]) {
-			nodes = append(nodes, &c.Nodes[i])
-		}
-	}
-	outs := make([]Output, len(nodes))
-	errs := make([]error, len(nodes))
+	outs := make([]Output, len(o.Jobs))
+	errs := make([]error, len(o.Jobs))
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(nodes)) {
+	for range min(runtime.GOMAXPROCS(0), len(o.Jobs)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				outs[i], errs[i] = ctx.output(nodes[i], o.Formats)
+				outs[i], errs[i] = ctx.output(o.Jobs[i])
 			}
 		}()
 	}
-	for i := range nodes {
+	for i := range o.Jobs {
 		next <- i
 	}
 	close(next)
@@ -113,22 +123,14 @@ func Render(c *cluster.Cluster, o Options) ([]Output, error) {
 }
 
 // output plans one node and emits the formats it gets.
-func (x *clusterContext) output(n *cluster.Node, pick func(*profiles.Profile) ([]profiles.Format, error)) (Output, error) {
+func (x *clusterContext) output(j Job) (Output, error) {
+	n := j.Node
 	p, err := x.plan(n)
 	if err != nil {
 		return Output{}, err
 	}
-	formats := p.Profile.Defaults
-	if pick != nil {
-		if formats, err = pick(p.Profile); err != nil {
-			return Output{}, fmt.Errorf("node %s: %w", n.Name, err)
-		}
-	}
-	if err := snippetsReach(p, n, formats); err != nil {
-		return Output{}, err
-	}
 	out := Output{Node: n, Profile: p.Profile}
-	for _, f := range formats {
+	for _, f := range j.Formats {
 		data, err := Emit(p, f)
 		if err != nil {
 			return Output{}, err
@@ -168,26 +170,37 @@ func noCloudCompanions(p *Plan, userData []byte) ([]Artifact, error) {
 	return out, nil
 }
 
-// snippetsReach refuses to drop a node's snippets without a word: every
-// snippet kind the node would get by default (the cluster's snippets of
-// a kind its profile's default formats carry) and every kind of the
-// node's own snippets must reach one of the formats rendered.
-func snippetsReach(p *Plan, n *cluster.Node, formats []profiles.Format) error {
+// CheckJobs refuses, before anything is issued or rendered, to drop a
+// node's snippets without a word: every snippet kind the node would get
+// by default (the cluster's snippets of a kind its profile's default
+// formats carry) and every kind of the node's own snippets must reach
+// one of the formats its job renders.
+func CheckJobs(c *cluster.Cluster, jobs []Job) error {
+	for _, j := range jobs {
+		if err := snippetsReach(c, j); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func snippetsReach(c *cluster.Cluster, j Job) error {
+	n, prof := j.Node, j.Node.System
 	reached := map[profiles.Format]bool{}
-	for _, f := range formats {
+	for _, f := range j.Formats {
 		reached[f.Snippets()] = true
 	}
 	expected := map[profiles.Format]bool{}
-	for _, f := range p.Profile.Defaults {
+	for _, f := range prof.Defaults {
 		expected[f.Snippets()] = true
 	}
 	for _, kind := range profiles.AllFormats() {
-		list := p.Snippets.Of(kind)
+		list := concat(c.Snippets.Of(kind), n.Snippets.Of(kind))
 		if len(list) == 0 || reached[kind] || !expected[kind] && len(n.Snippets.Of(kind)) == 0 {
 			continue
 		}
 		var carriers []profiles.Format
-		for _, f := range p.Profile.Formats {
+		for _, f := range prof.Formats {
 			if f.Snippets() == kind {
 				carriers = append(carriers, f)
 			}
@@ -197,7 +210,7 @@ func snippetsReach(p *Plan, n *cluster.Node, formats []profiles.Format) error {
 			files[i] = s.File
 		}
 		return fmt.Errorf("node %s: %w: its %s snippets (%s) reach only %s output, and this render writes %s for it; render a format that carries them, or put their settings in a snippet of that format",
-			n.Name, ErrSnippetUnreached, kind, strings.Join(files, ", "), profiles.JoinFormats(carriers), profiles.JoinFormats(formats))
+			n.Name, ErrSnippetUnreached, kind, strings.Join(files, ", "), profiles.JoinFormats(carriers), profiles.JoinFormats(j.Formats))
 	}
 	return nil
 }

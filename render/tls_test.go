@@ -119,7 +119,7 @@ func TestTLSNeedsMaterial(t *testing.T) {
 	c := mustLoad(t, fmt.Sprintf(tlsLike, "debian-12", "drop-in"))
 	tls := testTLS(c)
 	delete(tls, "b")
-	_, err := Render(c, Options{TLS: tls})
+	_, err := Render(c, Options{Jobs: AllJobs(c), TLS: tls})
 	if err == nil || !strings.Contains(err.Error(), "node b: TLS is on but no certificate") {
 		t.Errorf("render without b's certificate: %v", err)
 	}

@@ -466,12 +466,15 @@ func (f *fakeEngine) attach(w http.ResponseWriter, r *http.Request, c *fakeConta
 		f.t.Errorf("fake engine: hijack: %v", err)
 		return
 	}
+	// The answer goes out with the attach registered, as Docker's does:
+	// a client that starts the container once it has the answer must
+	// not miss the first output.
+	f.mu.Lock()
 	if strings.EqualFold(r.Header.Get("Upgrade"), "tcp") {
 		fmt.Fprint(conn, "HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n")
 	} else {
 		fmt.Fprint(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\n")
 	}
-	f.mu.Lock()
 	if c.state == "exited" {
 		f.mu.Unlock()
 		conn.Close()

@@ -10,12 +10,11 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/swarmboot/swarmboot"
 	"github.com/swarmboot/swarmboot/cluster"
-	"github.com/swarmboot/swarmboot/delivery"
 	"github.com/swarmboot/swarmboot/examples"
 	"github.com/swarmboot/swarmboot/output"
 	"github.com/swarmboot/swarmboot/profiles"
-	"github.com/swarmboot/swarmboot/render"
 )
 
 func initCommand() command {
@@ -70,20 +69,15 @@ func validateCommand() command {
 				if err != nil {
 					return err
 				}
-				c, err := load(e, file, *strict)
+				// The same call as render, with stand-ins where the PKI has
+				// no certificate yet: snippets are merged and every config
+				// built (nothing written), so a description that validates
+				// also renders.
+				res, err := build(e, file, swarmboot.Options{Strict: *strict, PKIMode: swarmboot.StandIns})
 				if err != nil {
 					return err
 				}
-				// The same checks as render: snippets are merged and every
-				// config built (nothing written), so a description that
-				// validates also renders.
-				tls, err := validateTLS(c)
-				if err != nil {
-					return err
-				}
-				if _, err := delivery.Build(c, render.Options{TLS: tls}, delivery.Options{}); err != nil {
-					return err
-				}
+				c := res.Cluster
 				fmt.Fprintf(e.stderr, "%s: valid: cluster %s, %s (%d etcd, %d docker)\n",
 					c.File, c.Name, count(len(c.Nodes), "node"), len(c.Members()), len(c.DockerHosts()))
 				return nil

@@ -1,51 +1,80 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 
+	"github.com/swarmboot/swarmboot"
 	"github.com/swarmboot/swarmboot/cluster"
 )
 
-// load reads, validates and reports a description. Findings go to stderr;
-// a fatal report becomes errReported (exit 1).
-func load(e env, file string, strict bool) (*cluster.Cluster, error) {
-	var (
-		c   *cluster.Cluster
-		rep *cluster.Report
-		err error
-	)
-	if file == "-" {
-		c, rep, err = cluster.LoadReader("<stdin>", e.stdin)
-	} else {
-		c, rep, err = cluster.LoadFile(file)
+// read takes the description's bytes from FILE, or standard input for
+// "-", no further than cluster.MaxInputSize (and one byte, so Load can
+// say it is too large); name is how findings call it.
+func read(e env, file string) (data []byte, name string, err error) {
+	r, name := e.stdin, "<stdin>"
+	if file != "-" {
+		f, err := os.Open(file)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil, "", fmt.Errorf("cannot read %s: no such file (create one with `swarmboot init %s`)", file, file)
+			}
+			return nil, "", fmt.Errorf("cannot read %s: %w", file, err)
+		}
+		defer f.Close()
+		r, name = f, file
+	}
+	data, err = io.ReadAll(io.LimitReader(r, cluster.MaxInputSize+1))
+	if err != nil {
+		return nil, "", fmt.Errorf("cannot read %s: %w", file, err)
+	}
+	return data, name, nil
+}
+
+// build reads FILE and runs the library's one call with o, printing the
+// description's findings as it goes: a description at fault becomes
+// errReported (exit 1), the findings said it all.
+func build(e env, file string, o swarmboot.Options) (*swarmboot.Result, error) {
+	data, name, err := read(e, file)
+	if err != nil {
+		return nil, err
+	}
+	o.File = name
+	res, err := swarmboot.Build(context.Background(), data, o)
+	if res != nil {
+		fmt.Fprint(e.stderr, res.Report.String())
+	}
+	var invalid *swarmboot.InvalidError
+	if errors.As(err, &invalid) {
+		if !res.Report.IsFatal(o.Strict) {
+			warn(e, res) // the delivery's warnings, fatal under --strict
+		}
+		fmt.Fprintf(e.stderr, "%s: %s\n", res.Report.File, invalid.Summary)
+		return nil, errReported
 	}
 	if err != nil {
-		if os.IsNotExist(err) {
-			return nil, fmt.Errorf("cannot read %s: no such file (create one with `swarmboot init %s`)", file, file)
-		}
-		return nil, fmt.Errorf("cannot read %s: %w", file, err)
+		return nil, err
 	}
+	warn(e, res)
+	return res, nil
+}
+
+// load reads, validates and reports a description, for the commands that
+// need the cluster alone (pki, verify). Findings go to stderr; a fatal
+// report becomes errReported (exit 1).
+func load(e env, file string, strict bool) (*cluster.Cluster, error) {
+	data, name, err := read(e, file)
+	if err != nil {
+		return nil, err
+	}
+	c, rep := cluster.Load(name, data)
 	fmt.Fprint(e.stderr, rep.String())
-	if err := rep.Err(strict); err != nil {
-		errs, warns := countFindings(rep)
-		if strict && errs == 0 {
-			fmt.Fprintf(e.stderr, "%s: %d warning(s), fatal with --strict\n", rep.File, warns)
-		} else {
-			fmt.Fprintf(e.stderr, "%s: %d error(s), %d warning(s); nothing was written\n", rep.File, errs, warns)
-		}
+	if rep.IsFatal(strict) {
+		fmt.Fprintf(e.stderr, "%s: %s\n", rep.File, swarmboot.Summary(rep, strict))
 		return nil, errReported
 	}
 	return c, nil
-}
-
-func countFindings(rep *cluster.Report) (errs, warns int) {
-	for _, en := range rep.Entries {
-		if en.Severity == cluster.Error {
-			errs++
-		} else {
-			warns++
-		}
-	}
-	return
 }

@@ -6,13 +6,11 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/swarmboot/swarmboot/cluster"
+	"github.com/swarmboot/swarmboot"
 	"github.com/swarmboot/swarmboot/delivery"
 	"github.com/swarmboot/swarmboot/delivery/encode"
 	"github.com/swarmboot/swarmboot/delivery/target"
-	"github.com/swarmboot/swarmboot/output"
 	"github.com/swarmboot/swarmboot/profiles"
-	"github.com/swarmboot/swarmboot/render"
 )
 
 const renderHelp = `Renders the description. With -o DIR, writes one folder per node:
@@ -32,7 +30,9 @@ node), so each delivery format can go to the nodes it fits:
   --nodes profile=flatcar     by profile
 FILE may be - for standard input.
 
-Formats (--format): %s; and
+Formats (--format): %s, for every node, or per profile
+(--format flatcar=ignition,ubuntu=cloud-config; a family names its releases:
+debian=cloud-config); and
 %s
 Encodings (--encode): none, gzip, base64, gzip+base64. cloud-init and
 coreos-cloudinit inflate gzip user-data; Ignition does not, so for Ignition
@@ -47,32 +47,32 @@ func renderCommand() command {
 		summary: "write every node's user-data",
 		help:    fmt.Sprintf(renderHelp, profiles.JoinFormats(profiles.AllFormats()), delivery.FormatHelp()),
 		flags: func(fs *pflag.FlagSet) func(env, []string) error {
-			out := fs.StringP("output", "o", "", "write every node's folder into `DIR`")
-			node := fs.StringP("node", "n", "", "print one node's config to standard output")
-			format := fs.StringP("format", "f", "", "force a `FORMAT` instead of each profile's defaults")
+			var o swarmboot.Options
+			fs.StringVarP(&o.Output, "output", "o", "", "write every node's folder into `DIR`")
+			fs.StringVarP(&o.Node, "node", "n", "", "print one node's config to standard output")
+			format := fs.StringP("format", "f", "", "a `FORMAT` for every node, or PROFILE=FORMAT,... per profile")
 			enc := fs.StringP("encode", "e", "none", "encode configs: none, gzip, base64, gzip+base64")
 			tgt := fs.StringP("target", "t", "", "check sizes against a provider's user-data limit")
-			selector := fs.String("nodes", "", "with -o: only these nodes: `NAMES`, role=ROLE or profile=PROFILE")
-			strict := fs.Bool("strict", false, "fail on warnings too")
-			pkiDir := fs.String("pki", "", "the cluster's PKI `DIR` (default: tls.dir beside FILE)")
-			newCA := fs.Bool("new-ca", false, "render into an output made with another CA (its nodes must all get their new user-data)")
-			var o delivery.Options
-			fs.StringVar(&o.Matchbox.URL, "matchbox-url", "", "matchbox: its HTTP endpoint as machines reach it")
-			fs.StringVar(&o.Matchbox.FlatcarChannel, "flatcar-channel", "stable", "matchbox: Flatcar channel")
-			fs.StringVar(&o.Matchbox.FlatcarVersion, "flatcar-version", "", "matchbox: Flatcar release, e.g. 4081.2.0")
-			fs.StringVar(&o.Matchbox.FCOSStream, "fcos-stream", "stable", "matchbox: Fedora CoreOS stream")
-			fs.StringVar(&o.Matchbox.FCOSVersion, "fcos-version", "", "matchbox: Fedora CoreOS release")
-			fs.BoolVar(&o.Matchbox.RemoteAssets, "remote-assets", false, "matchbox: kernel and initrd from the OS's servers, not matchbox's /assets")
-			fs.StringSliceVar(&o.Matchbox.ExtraArgs, "kernel-arg", nil, "matchbox: extra kernel argument (repeatable)")
+			fs.StringVar(&o.Nodes, "nodes", "", "with -o: only these nodes: `NAMES`, role=ROLE or profile=PROFILE")
+			commonFlags(fs, &o)
+			m := &o.Delivery.Matchbox
+			fs.StringVar(&m.URL, "matchbox-url", "", "matchbox: its HTTP endpoint as machines reach it")
+			fs.StringVar(&m.FlatcarChannel, "flatcar-channel", "stable", "matchbox: Flatcar channel")
+			fs.StringVar(&m.FlatcarVersion, "flatcar-version", "", "matchbox: Flatcar release, e.g. 4081.2.0")
+			fs.StringVar(&m.FCOSStream, "fcos-stream", "stable", "matchbox: Fedora CoreOS stream")
+			fs.StringVar(&m.FCOSVersion, "fcos-version", "", "matchbox: Fedora CoreOS release")
+			fs.BoolVar(&m.RemoteAssets, "remote-assets", false, "matchbox: kernel and initrd from the OS's servers, not matchbox's /assets")
+			fs.StringSliceVar(&m.ExtraArgs, "kernel-arg", nil, "matchbox: extra kernel argument (repeatable)")
 			return func(e env, args []string) error {
 				file, err := oneFile(args)
 				if err != nil {
 					return err
 				}
-				if o.Format, o.Packaging, err = delivery.ParseFormat(*format); err != nil {
+				d := &o.Delivery
+				if d.Format, d.Formats, d.Packaging, err = parseFormat(*format); err != nil {
 					return err
 				}
-				if o.Encoding, err = encode.ParseEncoding(*enc); err != nil {
+				if d.Encoding, err = encode.ParseEncoding(*enc); err != nil {
 					return usagef("%v", err)
 				}
 				if *tgt != "" {
@@ -80,66 +80,34 @@ func renderCommand() command {
 					if err != nil {
 						return usagef("unknown target %q; targets are %s", *tgt, strings.Join(target.Names(), ", "))
 					}
-					o.Target = &t
+					d.Target = &t
 				}
-				o.Primary = *node != ""
+				d.Primary = o.Node != ""
 				switch {
-				case *out == "" && *node == "":
+				case o.Output == "" && o.Node == "":
 					return usagef("say where the output goes: -o DIR for every node, or --node NAME for one node on standard output")
-				case *out != "" && *node != "":
+				case o.Output != "" && o.Node != "":
 					return usagef("-o and --node exclude each other: --node prints one node to standard output")
-				case *node != "" && *selector != "":
-					return usagef("--nodes selects folders for -o DIR; --node prints one node")
 				}
-				if o.Packaging != delivery.Matchbox {
+				if d.Packaging != delivery.Matchbox {
 					for _, name := range matchboxFlags {
 						if fs.Changed(name) {
 							return usagef("--%s applies to --format matchbox only", name)
 						}
 					}
 				}
-				if err := o.Validate(); err != nil {
-					return err
-				}
-				c, err := load(e, file, *strict)
+				res, err := buildWithPKI(e, file, o)
 				if err != nil {
 					return err
 				}
-				in := render.Options{}
-				if *node != "" {
-					if err := knownNode(c, *node); err != nil {
+				if o.Node != "" {
+					if err := commit(e, res); err != nil {
 						return err
 					}
-					in.Keep = func(n *cluster.Node) bool { return n.Name == *node }
-				} else if in.Keep, err = c.Select(*selector); err != nil {
-					return usagef("%v", err)
-				}
-				if err := o.CheckNodes(c, in.Keep); err != nil {
+					_, err = e.stdout.Write(res.Files[res.Nodes[0].Primary])
 					return err
 				}
-				dest, err := checkDest(c, *pkiDir, *out)
-				if err != nil {
-					return err
-				}
-				tls, err := startPKI(e, c, *pkiDir, dest, *newCA)
-				if err != nil {
-					return err
-				}
-				defer tls.close()
-				in.TLS = tls.material()
-				res, err := delivery.Build(c, in, o)
-				if err != nil {
-					return err
-				}
-				warn(e, res)
-				if *node != "" {
-					if err := tls.commit(); err != nil {
-						return err
-					}
-					_, err = e.stdout.Write(res.Files[res.Primary[*node]])
-					return err
-				}
-				return writeResult(e, c, res, *out, tls, *pkiDir)
+				return commit(e, res)
 			}
 		},
 	}
@@ -148,28 +116,65 @@ func renderCommand() command {
 // matchboxFlags apply to --format matchbox only.
 var matchboxFlags = []string{"matchbox-url", "flatcar-channel", "flatcar-version", "fcos-stream", "fcos-version", "remote-assets", "kernel-arg"}
 
-// knownNode refuses a --node that names no node.
-func knownNode(c *cluster.Cluster, name string) error {
-	var names []string
-	for i := range c.Nodes {
-		if c.Nodes[i].Name == name {
-			return nil
-		}
-		names = append(names, c.Nodes[i].Name)
+// parseFormat reads --format: "" (each profile's defaults), one format or
+// packaging for every node, or PROFILE=FORMAT,... per profile.
+func parseFormat(s string) (profiles.Format, map[string][]profiles.Format, delivery.Packaging, error) {
+	if !strings.Contains(s, "=") {
+		f, p, err := delivery.ParseFormat(s)
+		return f, nil, p, err
 	}
-	return usagef("no node %q in %s; nodes are %s", name, c.File, strings.Join(names, ", "))
+	per := map[string][]profiles.Format{}
+	for _, item := range strings.Split(s, ",") {
+		name, value, ok := strings.Cut(item, "=")
+		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		if !ok || name == "" || value == "" {
+			return "", nil, "", usagef("--format %s: give PROFILE=FORMAT items separated by commas, e.g. flatcar=ignition,ubuntu=cloud-config", s)
+		}
+		if _, dup := per[name]; dup {
+			return "", nil, "", usagef("--format: %s is given twice", name)
+		}
+		f, ok := profiles.ParseFormat(value)
+		if !ok {
+			return "", nil, "", usagef("--format %s=%s: unknown format; formats are %s (a packaging applies to every node)", name, value, profiles.JoinFormats(profiles.AllFormats()))
+		}
+		per[name] = []profiles.Format{f}
+	}
+	return "", per, delivery.Folders, nil
 }
 
-// writeResult writes the delivered files, committing the PKI just before
-// the swap, and says what it wrote and which files hold private keys.
-func writeResult(e env, c *cluster.Cluster, res *delivery.Result, dir string, tls *pkiRun, pkiDir string) error {
-	err := output.WriteTree(dir, res.Files, output.Options{
-		FileMode: res.Mode, Warn: warner(e), CA: tls.ca(), Keep: keep(c, pkiDir), BeforeSwap: tls.commit,
-	})
+// commonFlags are the flags of every command that builds and writes:
+// --strict, --pki and --new-ca.
+func commonFlags(fs *pflag.FlagSet, o *swarmboot.Options) {
+	fs.BoolVar(&o.Strict, "strict", false, "fail on warnings too")
+	fs.StringVar(&o.PKI, "pki", "", "the cluster's PKI `DIR` (default: tls.dir beside FILE)")
+	fs.BoolVar(&o.NewCA, "new-ca", false, "render into an output made with another CA (its nodes must all get their new user-data)")
+}
+
+// buildWithPKI builds as a render does: the PKI locked, what is missing
+// issued in memory (Commit stores it).
+func buildWithPKI(e env, file string, o swarmboot.Options) (*swarmboot.Result, error) {
+	o.PKIMode = swarmboot.Issue
+	o.Waiting = func(holder, dir string) {
+		fmt.Fprintf(e.stderr, "swarmboot: waiting for %s, which holds the PKI %s\n", holder, dir)
+	}
+	return build(e, file, o)
+}
+
+// commit stores the build, PKI and output as one transaction, and says
+// what it did: the PKI's changes, the files, which hold private keys.
+func commit(e env, res *swarmboot.Result) error {
+	warnings, err := res.Commit()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "wrote %s for %s of cluster %s into %s\n", count(len(res.Files), "file"), count(res.Nodes, "node"), c.Name, dir)
+	printPKI(e, res.Cluster.File, res.PKI)
+	for _, w := range warnings {
+		fmt.Fprintf(e.stderr, "swarmboot: warning: %s\n", w)
+	}
+	if res.Output() == "" {
+		return nil
+	}
+	fmt.Fprintf(e.stderr, "wrote %s for %s of cluster %s into %s\n", count(len(res.Files), "file"), count(len(res.Nodes), "node"), res.Cluster.Name, res.Output())
 	if n := len(res.Secrets); n > 0 {
 		fmt.Fprintf(e.stderr, "%s hold a node's private TLS key (%s%s): hand them only to that node; user-data is readable by anyone who can describe the instance\n",
 			count(n, "file"), strings.Join(res.Secrets[:min(n, 3)], ", "), more(n-3))
@@ -185,13 +190,9 @@ func more(n int) string {
 	return fmt.Sprintf(" and %d more", n)
 }
 
-func warn(e env, res *delivery.Result) {
+// warn prints the delivery's warnings.
+func warn(e env, res *swarmboot.Result) {
 	for _, w := range res.Warnings {
-		fmt.Fprintf(e.stderr, "swarmboot render: warning: %s\n", w)
+		fmt.Fprintf(e.stderr, "swarmboot: warning: %s\n", w)
 	}
-}
-
-// warner prints a warning of the output stage.
-func warner(e env) func(string) {
-	return func(msg string) { fmt.Fprintf(e.stderr, "swarmboot: warning: %s\n", msg) }
 }

@@ -5,8 +5,8 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/swarmboot/swarmboot"
 	"github.com/swarmboot/swarmboot/delivery"
-	"github.com/swarmboot/swarmboot/render"
 )
 
 func vagrantCommand() command {
@@ -21,53 +21,33 @@ func vagrantCommand() command {
 			"cannot carry, so fcos nodes are refused. DIR is replaced whole.\n" +
 			"Then: cd DIR && VAGRANT_EXPERIMENTAL=cloud_init,disks vagrant up",
 		flags: func(fs *pflag.FlagSet) func(env, []string) error {
-			out := fs.StringP("output", "o", "", "write the Vagrant environment into `DIR`")
-			o := delivery.Options{Packaging: delivery.Vagrant}
-			fs.StringToStringVar(&o.Vagrant.Boxes, "box", nil, "use `PROFILE=BOX` instead of the default box (repeatable)")
-			fs.IntVar(&o.Vagrant.Memory, "memory", 1024, "memory per VM in MiB")
-			fs.IntVar(&o.Vagrant.CPUs, "cpus", 1, "CPUs per VM")
-			strict := fs.Bool("strict", false, "fail on warnings too")
-			pkiDir := fs.String("pki", "", "the cluster's PKI `DIR` (default: tls.dir beside FILE)")
-			newCA := fs.Bool("new-ca", false, "write into an output made with another CA (its nodes must all get their new user-data)")
+			o := swarmboot.Options{Delivery: delivery.Options{Packaging: delivery.Vagrant}}
+			fs.StringVarP(&o.Output, "output", "o", "", "write the Vagrant environment into `DIR`")
+			v := &o.Delivery.Vagrant
+			fs.StringToStringVar(&v.Boxes, "box", nil, "use `PROFILE=BOX` instead of the default box (repeatable)")
+			fs.IntVar(&v.Memory, "memory", 1024, "memory per VM in MiB")
+			fs.IntVar(&v.CPUs, "cpus", 1, "CPUs per VM")
+			commonFlags(fs, &o)
 			return func(e env, args []string) error {
 				file, err := oneFile(args)
 				if err != nil {
 					return err
 				}
-				if *out == "" {
+				if o.Output == "" {
 					return usagef("missing -o DIR: where the Vagrantfile goes")
 				}
 				// 0 would mean "the default" to delivery; on the command line it is a mistake.
-				if fs.Changed("cpus") && o.Vagrant.CPUs == 0 || fs.Changed("memory") && o.Vagrant.Memory == 0 {
+				if fs.Changed("cpus") && v.CPUs == 0 || fs.Changed("memory") && v.Memory == 0 {
 					return usagef("--cpus and --memory take positive numbers")
 				}
-				if err := o.Validate(); err != nil {
-					return err
-				}
-				c, err := load(e, file, *strict)
+				res, err := buildWithPKI(e, file, o)
 				if err != nil {
 					return err
 				}
-				if err := o.CheckNodes(c, nil); err != nil {
+				if err := commit(e, res); err != nil {
 					return err
 				}
-				dest, err := checkDest(c, *pkiDir, *out)
-				if err != nil {
-					return err
-				}
-				tls, err := startPKI(e, c, *pkiDir, dest, *newCA)
-				if err != nil {
-					return err
-				}
-				defer tls.close()
-				res, err := delivery.Build(c, render.Options{TLS: tls.material()}, o)
-				if err != nil {
-					return err
-				}
-				if err := writeResult(e, c, res, *out, tls, *pkiDir); err != nil {
-					return err
-				}
-				fmt.Fprintf(e.stderr, "run: cd %s && VAGRANT_EXPERIMENTAL=cloud_init,disks vagrant up\n", *out)
+				fmt.Fprintf(e.stderr, "run: cd %s && VAGRANT_EXPERIMENTAL=cloud_init,disks vagrant up\n", o.Output)
 				return nil
 			}
 		},

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+
+	"github.com/swarmboot/swarmboot/profiles"
 )
 
 // Update rewrites golden files instead of comparing against them.
@@ -29,4 +31,15 @@ func NeedTool(t testing.TB, name, pkg string) string {
 	}
 	t.Skipf("%s not installed (Debian package %s; scripts/install-deps.sh)", name, pkg)
 	return ""
+}
+
+// EveryFormat gives every profile every format it reads: the golden
+// cases render them all.
+func EveryFormat() map[string][]profiles.Format {
+	out := map[string][]profiles.Format{}
+	for _, name := range profiles.Names() {
+		p, _ := profiles.Lookup(name)
+		out[name] = p.Formats
+	}
+	return out
 }
