@@ -35,6 +35,7 @@ import (
 
 	"github.com/swarmboot/swarmboot/cluster"
 	"github.com/swarmboot/swarmboot/delivery"
+	"github.com/swarmboot/swarmboot/internal/english"
 	"github.com/swarmboot/swarmboot/output"
 	"github.com/swarmboot/swarmboot/pki"
 	"github.com/swarmboot/swarmboot/profiles"
@@ -240,7 +241,7 @@ func Build(ctx context.Context, description []byte, o Options) (res *Result, err
 	res.Nodes = nodes(plan, delivered)
 	res.material = material
 	if o.Strict && len(delivered.Warnings) > 0 {
-		return res, &InvalidError{fmt.Sprintf("%d delivery warning(s), fatal with --strict", len(delivered.Warnings))}
+		return res, &InvalidError{english.Count(len(delivered.Warnings), "delivery warning") + ", fatal with --strict"}
 	}
 	return res, nil
 }
@@ -384,8 +385,8 @@ func selection(c *cluster.Cluster, o Options) (func(*cluster.Node) bool, error) 
 	case o.Node != "" && o.Nodes != "":
 		return nil, optionError("--nodes selects folders for -o DIR; --node prints one node")
 	case o.Node != "":
-		if !slices.ContainsFunc(c.Nodes, func(n cluster.Node) bool { return n.Name == o.Node }) {
-			return nil, optionError(unknownNode(c, o.Node))
+		if err := c.HasNode(o.Node); err != nil {
+			return nil, optionError(err.Error())
 		}
 		return func(n *cluster.Node) bool { return n.Name == o.Node }, nil
 	}
@@ -442,26 +443,9 @@ func Summary(rep *cluster.Report, strict bool) string {
 		}
 	}
 	if strict && errs == 0 {
-		return fmt.Sprintf("%d warning(s), fatal with --strict", warns)
+		return english.Count(warns, "warning") + ", fatal with --strict"
 	}
-	return fmt.Sprintf("%d error(s), %d warning(s); nothing was written", errs, warns)
-}
-
-// count says "1 node" or "3 nodes".
-func count(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
+	return english.Count(errs, "error") + ", " + english.Count(warns, "warning") + "; nothing was written"
 }
 
 func optionError(msg string) error { return delivery.OptionErrorf("%s", msg) }
-
-// unknownNode says a --node names no node, and which it may have meant.
-func unknownNode(c *cluster.Cluster, name string) string {
-	names := make([]string, len(c.Nodes))
-	for i := range c.Nodes {
-		names[i] = c.Nodes[i].Name
-	}
-	return fmt.Sprintf("no node %q in %s; nodes are %s", name, c.File, strings.Join(names, ", "))
-}

@@ -174,7 +174,7 @@ func TestFindings(t *testing.T) {
 	file := description(t, strings.Replace(mixed, "ip: 10.0.0.21", "ip: 10.0.0.300", 1))
 	res, err := build(t, file, swarmboot.Options{})
 	var invalid *swarmboot.InvalidError
-	if !errors.As(err, &invalid) || !errors.Is(err, swarmboot.ErrInvalid) || !strings.Contains(invalid.Summary, "1 error(s)") {
+	if !errors.As(err, &invalid) || !errors.Is(err, swarmboot.ErrInvalid) || !strings.Contains(invalid.Summary, "1 error, 0 warnings") {
 		t.Fatalf("want an InvalidError counting 1 error, got %v", err)
 	}
 	if len(res.Findings) != 1 {

@@ -32,17 +32,16 @@ func (c *Cluster) Select(selector string) (func(*Node) bool, error) {
 	default:
 		set := map[string]bool{}
 		for _, name := range strings.Split(selector, ",") {
-			set[strings.TrimSpace(name)] = true
+			name = strings.TrimSpace(name)
+			if name == "" {
+				return nil, fmt.Errorf("--nodes %s: an empty name (a stray comma?); give names separated by commas", selector)
+			}
+			set[name] = true
 		}
-		missing := maps.Clone(set)
-		var known []string
-		for i := range c.Nodes {
-			known = append(known, c.Nodes[i].Name)
-			delete(missing, c.Nodes[i].Name)
-		}
-		if len(missing) > 0 {
-			return nil, fmt.Errorf("--nodes: no node %s in %s; nodes are %s",
-				strings.Join(slices.Sorted(maps.Keys(missing)), ", "), c.File, strings.Join(known, ", "))
+		for _, name := range slices.Sorted(maps.Keys(set)) {
+			if err := c.HasNode(name); err != nil {
+				return nil, fmt.Errorf("--nodes: %w", err)
+			}
 		}
 		keep = func(n *Node) bool { return set[n.Name] }
 	}
@@ -52,4 +51,28 @@ func (c *Cluster) Select(selector string) (func(*Node) bool, error) {
 		}
 	}
 	return nil, fmt.Errorf("--nodes %s selects no node of %s", selector, c.File)
+}
+
+// maxListed bounds the node names a message lists: a 20,000-node cluster
+// must not print all of them.
+const maxListed = 10
+
+// HasNode says, when no node is called name, which one was likely meant,
+// or which there are (the first few).
+func (c *Cluster) HasNode(name string) error {
+	names := make([]string, len(c.Nodes))
+	for i := range c.Nodes {
+		if c.Nodes[i].Name == name {
+			return nil
+		}
+		names[i] = c.Nodes[i].Name
+	}
+	if best, ok := closest(name, names); ok {
+		return fmt.Errorf("no node %q in %s; did you mean %q?", name, c.File, best)
+	}
+	list := strings.Join(names[:min(len(names), maxListed)], ", ")
+	if len(names) > maxListed {
+		list += fmt.Sprintf(" and %d more", len(names)-maxListed)
+	}
+	return fmt.Errorf("no node %q in %s; nodes are %s", name, c.File, list)
 }

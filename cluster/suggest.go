@@ -8,16 +8,22 @@ import (
 // suggest returns `; did you mean "x"?` for the closest known word, or a
 // list of the known words when none is close.
 func suggest(got string, known []string) string {
+	if best, ok := closest(got, known); ok {
+		return fmt.Sprintf("; did you mean %q?", best)
+	}
+	return fmt.Sprintf("; use one of: %s", strings.Join(known, ", "))
+}
+
+// closest is the known word nearest to got, if one is near enough to be
+// what was meant.
+func closest(got string, known []string) (string, bool) {
 	best, bestDist := "", len(got)/2+2
 	for _, k := range known {
 		if d := editDistance(strings.ToLower(got), k); d < bestDist {
 			best, bestDist = k, d
 		}
 	}
-	if best != "" {
-		return fmt.Sprintf("; did you mean %q?", best)
-	}
-	return fmt.Sprintf("; use one of: %s", strings.Join(known, ", "))
+	return best, best != ""
 }
 
 // editDistance is the Levenshtein distance between a and b.

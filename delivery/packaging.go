@@ -70,7 +70,7 @@ var packagings = []packaging{
 			"ignition/; needs --matchbox-url and an OS version",
 		format:    only(profiles.Ignition),
 		encodings: noEncoding("matchbox serves the Ignition configs as they are"),
-		check:     needMACs,
+		check:     matchboxInputs,
 		// The matchbox service, not the user who renders, reads the
 		// directory, and it serves those configs over plain HTTP to any
 		// machine that asks, so file modes protect nothing there.
@@ -102,6 +102,17 @@ func (p Packaging) String() string {
 		return "folders"
 	}
 	return string(p)
+}
+
+// PackagingNames lists the packagings --format offers.
+func PackagingNames() []string {
+	var names []string
+	for _, pk := range packagings {
+		if pk.help != "" {
+			names = append(names, string(pk.name))
+		}
+	}
+	return names
 }
 
 // ParseFormat reads --format: a config format (packed in folders) or a
@@ -263,18 +274,28 @@ func packMatchbox(_ *cluster.Cluster, nodes []node, o Options, res *Result) erro
 	return nil
 }
 
-// needMACs: matchbox selects machines by MAC.
-func needMACs(c *cluster.Cluster, jobs []render.Job, _ Options) error {
-	var noMAC []string
+// matchboxInputs names, in one error, everything matchbox still needs:
+// its flags (a mistake on the command line, so an OptionError) and each
+// node's MAC, by which it selects the machine (the description's).
+func matchboxInputs(c *cluster.Cluster, jobs []render.Job, o Options) error {
+	var noMAC, oses []string
 	for _, j := range jobs {
 		if j.Node.MAC == "" {
 			noMAC = append(noMAC, j.Node.Name)
 		}
+		oses = append(oses, j.Node.System.Ignition.Variant)
 	}
+	missing := o.Matchbox.Missing(oses)
 	if len(noMAC) > 0 {
-		return fmt.Errorf("matchbox selects machines by MAC; add `mac:` to %s in %s", strings.Join(noMAC, ", "), c.File)
+		missing = append(missing, fmt.Sprintf("`mac:` on %s in %s (matchbox selects machines by MAC)", strings.Join(noMAC, ", "), c.File))
 	}
-	return nil
+	switch {
+	case len(missing) == 0:
+		return nil
+	case len(missing) > 1 || len(noMAC) == 0:
+		return OptionErrorf("matchbox needs %s", strings.Join(missing, "; and "))
+	}
+	return fmt.Errorf("matchbox needs %s", missing[0])
 }
 
 // VagrantOptions size the VMs and pick their boxes.

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/swarmboot/swarmboot/internal/english"
 	"github.com/swarmboot/swarmboot/internal/failpoint"
 	"github.com/swarmboot/swarmboot/internal/parallel"
 )
@@ -211,7 +212,7 @@ func checkReplaceable(dir string) ([]string, error) {
 	}
 	b, err := os.ReadFile(filepath.Join(dir, Marker))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s holds %d entries; render into a new or empty folder, or one swarmboot wrote before", ErrForeignDir, dir, len(entries))
+		return nil, fmt.Errorf("%w: %s holds %s; render into a new or empty folder, or one swarmboot wrote before", ErrForeignDir, dir, english.Count(len(entries), "entry"))
 	}
 	var ca []string
 	for _, line := range strings.Split(string(b), "\n") {

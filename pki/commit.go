@@ -1,6 +1,8 @@
 package pki
 
 import (
+	"github.com/swarmboot/swarmboot/internal/english"
+
 	"bufio"
 	"bytes"
 	"errors"
@@ -56,7 +58,7 @@ func (t *Tx) commit(files []file, moves []move) error {
 		return nil
 	}
 	if t.readOnly {
-		return fmt.Errorf("cannot store %s in %s: this user cannot write there%s; run swarmboot as the PKI's owner, or give this user write access (chmod, chown)", count(len(files), "file"), t.dir, owner(t.dir))
+		return fmt.Errorf("cannot store %s in %s: this user cannot write there%s; run swarmboot as the PKI's owner, or give this user write access (chmod, chown)", english.Count(len(files), "file"), t.dir, owner(t.dir))
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].name < files[j].name })
 	puts, err := t.puts(files, moves)
@@ -382,12 +384,4 @@ func leftovers(dir string) []string {
 		}
 	}
 	return out
-}
-
-// count says "1 file" or "3 files".
-func count(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -1,6 +1,8 @@
 package pki
 
 import (
+	"github.com/swarmboot/swarmboot/internal/english"
+
 	"bytes"
 	"crypto/x509"
 	"errors"
@@ -266,7 +268,7 @@ func (s *Store) issueAll(slots []slot, set Settings) error {
 	}
 	if len(todo) > 0 && s.key == nil {
 		return fmt.Errorf("%w: %s is not in %s, and this run must issue %s: %s. Put the CA key at %s for this run (mode 0600), then take it away again",
-			ErrKeyOffline, "ca-key.pem", s.dir, count(len(todo), "certificate"), listSlots(todo), filepath.Join(s.dir, "ca-key.pem"))
+			ErrKeyOffline, "ca-key.pem", s.dir, english.Count(len(todo), "certificate"), listSlots(todo), filepath.Join(s.dir, "ca-key.pem"))
 	}
 	return parallel.Do(len(todo), func(i int) (err error) {
 		todo[i].have, err = s.issue(todo[i].want, set)

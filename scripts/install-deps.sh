@@ -12,8 +12,9 @@
 #   systemd      systemd-analyze verify: unit lines read back as systemd reads them
 #   openssl      openssl verify: every issued certificate checks against the CA
 #   docker.io    a docker CLI for the swarm model's tests, unless one is on PATH
+#   zsh, fish    the completion scripts are loaded and run in each shell
 set -euo pipefail
-pkgs=(cloud-init genisoimage ignition ruby vagrant util-linux etcd-server systemd openssl)
+pkgs=(cloud-init genisoimage ignition ruby vagrant util-linux etcd-server systemd openssl zsh fish)
 command -v docker >/dev/null || pkgs+=(docker.io)
 missing=()
 for p in "${pkgs[@]}"; do

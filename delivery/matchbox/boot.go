@@ -3,7 +3,27 @@ package matchbox
 import (
 	"fmt"
 	"regexp"
+	"slices"
+
+	"github.com/swarmboot/swarmboot/profiles"
 )
+
+// ExampleFCOSVersion is the FCOS release messages give as an example
+// (the fcos profile names streams, not releases).
+const ExampleFCOSVersion = "42.20250914.3.0"
+
+// ExampleFlatcarVersion is the Flatcar stable release the flatcar profile
+// lists (swarmboot profiles), so the example in a message works today.
+func ExampleFlatcarVersion() string {
+	if p, ok := profiles.Lookup("flatcar"); ok {
+		for _, r := range p.Releases {
+			if r.Version == "stable" && r.Codename != "" {
+				return r.Codename
+			}
+		}
+	}
+	return "4081.2.0"
+}
 
 // ignitionQuery is how matchbox's examples point a machine at its config:
 // iPXE fills ${uuid} and ${mac:hexhyp} (MAC with hyphens), and matchbox
@@ -15,6 +35,29 @@ var (
 	channels  = map[string]bool{"stable": true, "beta": true, "alpha": true, "lts": true}
 	streams   = map[string]bool{"stable": true, "testing": true, "next": true}
 )
+
+// Missing names each flag a render for machines of these OSes lacks,
+// with an example value: --matchbox-url, and an OS version per OS.
+func (o Options) Missing(oses []string) []string {
+	var out []string
+	if o.URL == "" {
+		out = append(out, "--matchbox-url, its HTTP endpoint as machines reach it (e.g. http://matchbox.lan:8080)")
+	}
+	if slices.Contains(oses, "flatcar") && o.FlatcarVersion == "" {
+		out = append(out, "--flatcar-version, the release to boot (e.g. "+ExampleFlatcarVersion()+", "+channelOr(o.FlatcarChannel)+")")
+	}
+	if slices.Contains(oses, "fcos") && o.FCOSVersion == "" {
+		out = append(out, "--fcos-version, the release to boot (e.g. "+ExampleFCOSVersion+")")
+	}
+	return out
+}
+
+func channelOr(ch string) string {
+	if ch == "" {
+		return "stable"
+	}
+	return ch
+}
 
 func netBoot(m Machine, base string, o Options) (NetBoot, error) {
 	switch m.OS {
@@ -39,7 +82,7 @@ func flatcar(m Machine, base string, o Options) (NetBoot, error) {
 		return NetBoot{}, fmt.Errorf("matchbox: machine %q: Flatcar channel %q: want stable, beta, alpha or lts", m.Name, ch)
 	}
 	if !versionRE.MatchString(o.FlatcarVersion) {
-		return NetBoot{}, fmt.Errorf("matchbox: machine %q: Flatcar version %q: set one, e.g. 4081.2.0", m.Name, o.FlatcarVersion)
+		return NetBoot{}, fmt.Errorf("matchbox: machine %q: Flatcar version %q: set one, e.g. %s", m.Name, o.FlatcarVersion, ExampleFlatcarVersion())
 	}
 	dir := "/assets/flatcar/" + o.FlatcarVersion
 	if o.RemoteAssets {
@@ -71,7 +114,7 @@ func fcos(m Machine, base string, o Options) (NetBoot, error) {
 	}
 	v := o.FCOSVersion
 	if !versionRE.MatchString(v) {
-		return NetBoot{}, fmt.Errorf("matchbox: machine %q: FCOS version %q: set one, e.g. 42.20250914.3.0", m.Name, v)
+		return NetBoot{}, fmt.Errorf("matchbox: machine %q: FCOS version %q: set one, e.g. %s", m.Name, v, ExampleFCOSVersion)
 	}
 	dir, rootfsDir := "/assets/fedora-coreos", base+"/assets/fedora-coreos"
 	if o.RemoteAssets {

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/swarmboot/swarmboot/delivery"
+	"github.com/swarmboot/swarmboot/internal/english"
 )
 
 // Exit codes.
@@ -44,7 +45,7 @@ type command struct {
 }
 
 func commands() []command {
-	return []command{initCommand(), validateCommand(), renderCommand(), vagrantCommand(), pkiCommand(), verifyCommand(), profilesCommand(), schemaCommand(), versionCommand()}
+	return []command{initCommand(), validateCommand(), renderCommand(), vagrantCommand(), pkiCommand(), verifyCommand(), profilesCommand(), schemaCommand(), completionCommand(), versionCommand()}
 }
 
 const overview = `swarmboot turns one cluster description (YAML) into the boot-time user-data
@@ -76,6 +77,9 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return ExitOK
 	case "-v", "--version":
 		name = "version"
+	case completeCommand: // the completion scripts' question, never an error
+		complete(stdout, args[1:])
+		return ExitOK
 	}
 	for _, c := range commands() {
 		if c.name == name {
@@ -144,9 +148,4 @@ func oneFile(args []string) (string, error) {
 }
 
 // count says "1 node" or "3 nodes".
-func count(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
+func count(n int, noun string) string { return english.Count(n, noun) }

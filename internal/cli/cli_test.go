@@ -83,7 +83,8 @@ func TestExitCodes(t *testing.T) {
 		{"warning strict", []string{"validate", "--strict", warn}, ExitInvalid, "fatal with --strict"},
 		{"render without destination", []string{"render", seedPath(t)}, ExitUsage, "-o DIR"},
 		{"render both destinations", []string{"render", seedPath(t), "-o", dir, "--node", "etcd-01"}, ExitUsage, "exclude each other"},
-		{"unknown node", []string{"render", seedPath(t), "--node", "etcd-9"}, ExitUsage, "nodes are etcd-01"},
+		{"unknown node", []string{"render", seedPath(t), "--node", "etcd-9"}, ExitUsage, `no node "etcd-9" in ` + seedPath(t) + `; did you mean "etcd-01"?`},
+		{"unknown node, nothing near", []string{"render", seedPath(t), "--node", "gateway"}, ExitUsage, "; nodes are etcd-01, etcd-02, etcd-03, docker-01, docker-02, docker-03\n"},
 		{"unknown format", []string{"render", seedPath(t), "--node", "etcd-01", "--format", "json"}, ExitUsage, "unknown format"},
 		{"format not read", []string{"render", seedPath(t), "--node", "etcd-01", "--format", "ignition"}, ExitUsage, "does not apply to etcd-01"},
 		{"format advice names --nodes", []string{"render", seedPath(t), "-o", "x", "--format", "coreos-cloudconfig"}, ExitUsage, "--nodes profile=flatcar"},
@@ -91,7 +92,8 @@ func TestExitCodes(t *testing.T) {
 		{"matchbox flag without matchbox", []string{"render", seedPath(t), "-o", "x", "--flatcar-version", "1"}, ExitUsage, "--flatcar-version applies to --format matchbox only"},
 		{"encode butane", []string{"render", seedPath(t), "--node", "docker-01", "--format", "butane", "--encode", "gzip"}, ExitUsage, "Butane is source text"},
 		{"encode base64 into a seed", []string{"render", seedPath(t), "-o", "x", "--format", "nocloud-iso", "--encode", "base64"}, ExitUsage, "does not base64-decode"},
-		{"unknown node selected", []string{"render", seedPath(t), "-o", "x", "--nodes", "etcd-01,etcd-9"}, ExitUsage, "no node etcd-9"},
+		{"unknown node selected", []string{"render", seedPath(t), "-o", "x", "--nodes", "etcd-01,etcd-9"}, ExitUsage, `--nodes: no node "etcd-9"`},
+		{"empty node selected", []string{"render", seedPath(t), "-o", "x", "--nodes", "etcd-01,"}, ExitUsage, "--nodes etcd-01,: an empty name (a stray comma?)"},
 		{"unknown role selected", []string{"render", seedPath(t), "-o", "x", "--nodes", "role=db"}, ExitUsage, "roles are etcd, docker, manager"},
 		{"nothing selected", []string{"render", seedPath(t), "-o", "x", "--nodes", "profile=fcos"}, ExitUsage, "selects no node"},
 		{"version", []string{"version"}, ExitOK, "swarmboot "},
@@ -196,7 +198,7 @@ func TestInitWritesAValidStarter(t *testing.T) {
 	if code, _, errOut := runCLI(t, "", "validate", "--strict", file); code != ExitOK {
 		t.Fatalf("the starter must validate strictly: %d\n%s", code, errOut)
 	}
-	if code, _, errOut := runCLI(t, "", "init", file); code != ExitUsage || !strings.Contains(errOut, "--force") {
+	if code, _, errOut := runCLI(t, "", "init", file); code != ExitInvalid || !strings.Contains(errOut, "--force") {
 		t.Errorf("init over an existing file: %d\n%s", code, errOut)
 	}
 	if code, out, _ := runCLI(t, "", "init"); code != ExitOK || !strings.Contains(out, "version: 1") {

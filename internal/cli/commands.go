@@ -25,7 +25,7 @@ func initCommand() command {
 			"(the seed's six-node cluster). Without FILE it goes to standard output.\n" +
 			"An existing FILE is kept unless --force is given.",
 		flags: func(fs *pflag.FlagSet) func(env, []string) error {
-			force := fs.BoolP("force", "f", false, "overwrite FILE if it exists")
+			force := fs.Bool("force", false, "overwrite FILE if it exists")
 			return func(e env, args []string) error {
 				text, err := examples.FS.ReadFile(examples.Starter)
 				if err != nil {
@@ -40,7 +40,8 @@ func initCommand() command {
 					return usagef("at most one FILE, got %d", len(args))
 				}
 				if _, err := os.Stat(args[0]); err == nil && !*force {
-					return usagef("%s exists; choose another name or pass --force to overwrite it", args[0])
+					// Not a usage error: the command line is right, the file is there.
+					return fmt.Errorf("%s exists and was kept; choose another name, or pass --force to overwrite it", args[0])
 				}
 				if err := output.WriteFile(args[0], text, 0o644); err != nil {
 					return err
@@ -54,16 +55,19 @@ func initCommand() command {
 
 func validateCommand() command {
 	return command{
-		name: "validate", args: "[--strict] FILE",
+		name: "validate", args: "[--strict] [--json] FILE",
 		summary: "check a description and report every problem with file:line:col",
 		help: "Checks the description and prints every error and warning as\n" +
 			"  FILE:LINE:COL: error at $.path: what is wrong and what to do\n" +
 			"then builds every node's config as render does (snippets merged, Butane\n" +
 			"translated), writing nothing, so a valid description renders.\n" +
 			"Exit 0 when valid, 1 when not. Warnings fail only with --strict.\n" +
-			"FILE may be - for standard input.",
+			"With --json, standard output gets one object: {file, valid, summary,\n" +
+			"findings: [{file, line, column, path, severity, message}]}, for editors\n" +
+			"and CI. FILE may be - for standard input.",
 		flags: func(fs *pflag.FlagSet) func(env, []string) error {
 			strict := fs.Bool("strict", false, "fail on warnings too")
+			asJSON := fs.Bool("json", false, "print the findings as JSON on standard output")
 			return func(e env, args []string) error {
 				file, err := oneFile(args)
 				if err != nil {
@@ -73,7 +77,15 @@ func validateCommand() command {
 				// no certificate yet: snippets are merged and every config
 				// built (nothing written), so a description that validates
 				// also renders.
-				res, err := build(e, file, swarmboot.Options{Strict: *strict, PKIMode: swarmboot.StandIns})
+				o := swarmboot.Options{Strict: *strict, PKIMode: swarmboot.StandIns}
+				if *asJSON {
+					res, err := buildQuiet(e, file, o)
+					if res == nil {
+						return err
+					}
+					return printFindings(e, res, err)
+				}
+				res, err := build(e, file, o)
 				if err != nil {
 					return err
 				}

@@ -145,8 +145,16 @@ nodes:
 		t.Error(err)
 	}
 	noMAC := strings.Replace(desc, `, mac: "52:54:00:00:00:03"`, "", 1)
-	if code, _, errOut := runCLI(t, noMAC, args...); code != ExitInvalid || !strings.Contains(errOut, "add `mac:` to n3") {
+	if code, _, errOut := runCLI(t, noMAC, args...); code != ExitInvalid || !strings.Contains(errOut, "matchbox needs `mac:` on n3 in <stdin>") {
 		t.Errorf("node without MAC: exit %d\n%s", code, errOut)
+	}
+	// Everything missing is named in one run, as the usage error it is.
+	fcos := strings.Replace(noMAC, "roles: [etcd, docker]}", "roles: [etcd, docker], profile: fcos}", 1)
+	code, _, errOut = runCLI(t, fcos, "render", "-", "-o", dir, "--format", "matchbox")
+	for _, want := range []string{"--matchbox-url", "--flatcar-version, the release to boot (e.g. 4593.2.5, stable)", "--fcos-version", "`mac:` on n3"} {
+		if code != ExitUsage || !strings.Contains(errOut, want) {
+			t.Errorf("every missing input at once: exit %d, want 2 naming %q\n%s", code, want, errOut)
+		}
 	}
 }
 

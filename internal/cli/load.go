@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -38,12 +39,7 @@ func read(e env, file string) (data []byte, name string, err error) {
 // description's findings as it goes: a description at fault becomes
 // errReported (exit 1), the findings said it all.
 func build(e env, file string, o swarmboot.Options) (*swarmboot.Result, error) {
-	data, name, err := read(e, file)
-	if err != nil {
-		return nil, err
-	}
-	o.File = name
-	res, err := swarmboot.Build(context.Background(), data, o)
+	res, err := buildQuiet(e, file, o)
 	if res != nil {
 		fmt.Fprint(e.stderr, res.Report.String())
 	}
@@ -60,6 +56,52 @@ func build(e env, file string, o swarmboot.Options) (*swarmboot.Result, error) {
 	}
 	warn(e, res)
 	return res, nil
+}
+
+// buildQuiet is build without a word: the caller reports the findings
+// (--json). A description at fault returns the result and its
+// *swarmboot.InvalidError.
+func buildQuiet(e env, file string, o swarmboot.Options) (*swarmboot.Result, error) {
+	data, name, err := read(e, file)
+	if err != nil {
+		return nil, err
+	}
+	o.File = name
+	return swarmboot.Build(context.Background(), data, o)
+}
+
+// findingsJSON is what --json prints: every finding as data, for editors
+// and CI, and whether the description passed.
+type findingsJSON struct {
+	File     string              `json:"file"`
+	Valid    bool                `json:"valid"`
+	Summary  string              `json:"summary,omitempty"`
+	Findings []swarmboot.Finding `json:"findings"`
+}
+
+// printFindings writes res's findings as JSON to standard output; a
+// description at fault is errReported (exit 1) after it.
+func printFindings(e env, res *swarmboot.Result, err error) error {
+	var invalid *swarmboot.InvalidError
+	if err != nil && !errors.As(err, &invalid) {
+		return err
+	}
+	out := findingsJSON{File: res.Report.File, Valid: err == nil, Findings: res.Findings}
+	if out.Findings == nil {
+		out.Findings = []swarmboot.Finding{}
+	}
+	if invalid != nil {
+		out.Summary = invalid.Summary
+	}
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	if werr := enc.Encode(out); werr != nil {
+		return werr
+	}
+	if invalid != nil {
+		return errReported
+	}
+	return nil
 }
 
 // load reads, validates and reports a description, for the commands that

@@ -1,15 +1,22 @@
 package cli
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"os"
+	"path"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/pflag"
 
 	"github.com/swarmboot/swarmboot"
 	"github.com/swarmboot/swarmboot/delivery"
 	"github.com/swarmboot/swarmboot/delivery/encode"
+	"github.com/swarmboot/swarmboot/delivery/matchbox"
 	"github.com/swarmboot/swarmboot/delivery/target"
+	"github.com/swarmboot/swarmboot/internal/english"
 	"github.com/swarmboot/swarmboot/profiles"
 )
 
@@ -54,13 +61,14 @@ func renderCommand() command {
 			enc := fs.StringP("encode", "e", "none", "encode configs: none, gzip, base64, gzip+base64")
 			tgt := fs.StringP("target", "t", "", "check sizes against a provider's user-data limit")
 			fs.StringVar(&o.Nodes, "nodes", "", "with -o: only these nodes: `NAMES`, role=ROLE or profile=PROFILE")
+			asJSON := fs.Bool("json", false, "with -o: the findings as JSON on standard output (as validate --json)")
 			commonFlags(fs, &o)
 			m := &o.Delivery.Matchbox
 			fs.StringVar(&m.URL, "matchbox-url", "", "matchbox: its HTTP endpoint as machines reach it")
 			fs.StringVar(&m.FlatcarChannel, "flatcar-channel", "stable", "matchbox: Flatcar channel")
-			fs.StringVar(&m.FlatcarVersion, "flatcar-version", "", "matchbox: Flatcar release, e.g. 4081.2.0")
+			fs.StringVar(&m.FlatcarVersion, "flatcar-version", "", "matchbox: Flatcar release, e.g. "+matchbox.ExampleFlatcarVersion())
 			fs.StringVar(&m.FCOSStream, "fcos-stream", "stable", "matchbox: Fedora CoreOS stream")
-			fs.StringVar(&m.FCOSVersion, "fcos-version", "", "matchbox: Fedora CoreOS release")
+			fs.StringVar(&m.FCOSVersion, "fcos-version", "", "matchbox: Fedora CoreOS release, e.g. "+matchbox.ExampleFCOSVersion)
 			fs.BoolVar(&m.RemoteAssets, "remote-assets", false, "matchbox: kernel and initrd from the OS's servers, not matchbox's /assets")
 			fs.StringSliceVar(&m.ExtraArgs, "kernel-arg", nil, "matchbox: extra kernel argument (repeatable)")
 			return func(e env, args []string) error {
@@ -88,6 +96,8 @@ func renderCommand() command {
 					return usagef("say where the output goes: -o DIR for every node, or --node NAME for one node on standard output")
 				case o.Output != "" && o.Node != "":
 					return usagef("-o and --node exclude each other: --node prints one node to standard output")
+				case *asJSON && o.Node != "":
+					return usagef("--json goes with -o DIR: --node prints the node's config to standard output")
 				}
 				if d.Packaging != delivery.Matchbox {
 					for _, name := range matchboxFlags {
@@ -96,15 +106,30 @@ func renderCommand() command {
 						}
 					}
 				}
+				if *asJSON {
+					res, err := buildQuiet(e, file, withPKI(e, o))
+					if err == nil {
+						err = commit(e, res)
+					}
+					if res == nil {
+						return err
+					}
+					return printFindings(e, res, err)
+				}
 				res, err := buildWithPKI(e, file, o)
 				if err != nil {
 					return err
 				}
 				if o.Node != "" {
+					data := res.Files[res.Nodes[0].Primary]
+					if binary(data) && isTerminal(e.stdout) {
+						res.Close()
+						return usagef("%s is binary (%s): redirect standard output to a file (> %s), or pipe it to a cloud CLI", res.Nodes[0].Primary, describe(d), path.Base(res.Nodes[0].Primary))
+					}
 					if err := commit(e, res); err != nil {
 						return err
 					}
-					_, err = e.stdout.Write(res.Files[res.Nodes[0].Primary])
+					_, err = e.stdout.Write(data)
 					return err
 				}
 				return commit(e, res)
@@ -153,11 +178,17 @@ func commonFlags(fs *pflag.FlagSet, o *swarmboot.Options) {
 // buildWithPKI builds as a render does: the PKI locked, what is missing
 // issued in memory (Commit stores it).
 func buildWithPKI(e env, file string, o swarmboot.Options) (*swarmboot.Result, error) {
+	return build(e, file, withPKI(e, o))
+}
+
+// withPKI is o for a render: PKIMode Issue, and a word while another run
+// holds the PKI.
+func withPKI(e env, o swarmboot.Options) swarmboot.Options {
 	o.PKIMode = swarmboot.Issue
 	o.Waiting = func(holder, dir string) {
 		fmt.Fprintf(e.stderr, "swarmboot: waiting for %s, which holds the PKI %s\n", holder, dir)
 	}
-	return build(e, file, o)
+	return o
 }
 
 // commit stores the build, PKI and output as one transaction, and says
@@ -176,8 +207,8 @@ func commit(e env, res *swarmboot.Result) error {
 	}
 	fmt.Fprintf(e.stderr, "wrote %s for %s of cluster %s into %s\n", count(len(res.Files), "file"), count(len(res.Nodes), "node"), res.Cluster.Name, res.Output())
 	if n := len(res.Secrets); n > 0 {
-		fmt.Fprintf(e.stderr, "%s hold a node's private TLS key (%s%s): hand them only to that node; user-data is readable by anyone who can describe the instance\n",
-			count(n, "file"), strings.Join(res.Secrets[:min(n, 3)], ", "), more(n-3))
+		fmt.Fprintf(e.stderr, "%s %s a node's private TLS key (%s%s): hand each only to its node; user-data is readable by anyone who can describe the instance\n",
+			count(n, "file"), english.Verb(n, "holds"), strings.Join(res.Secrets[:min(n, 3)], ", "), more(n-3))
 	}
 	return nil
 }
@@ -195,4 +226,26 @@ func warn(e env, res *swarmboot.Result) {
 	for _, w := range res.Warnings {
 		fmt.Fprintf(e.stderr, "swarmboot: warning: %s\n", w)
 	}
+}
+
+// binary: bytes a terminal cannot show (gzip, a seed image).
+func binary(data []byte) bool { return !utf8.Valid(data) || bytes.IndexByte(data, 0) >= 0 }
+
+// describe names what made the output binary.
+func describe(d *delivery.Options) string {
+	if d.Packaging != delivery.Folders {
+		return string(d.Packaging)
+	}
+	return "--encode " + string(d.Encoding)
+}
+
+// isTerminal reports whether w is a terminal, where binary would only
+// garble the screen.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
