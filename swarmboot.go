@@ -149,14 +149,15 @@ type Result struct {
 	Warnings []string
 	PKI      PKIChanges
 
-	output   string
-	dest     *output.Dest
-	keep     []string
-	tx       *pki.Tx
-	plan     *pki.Prepared
-	ca       []string
-	standIn  bool
-	material map[string]pki.Material
+	output      string
+	dest        *output.Dest
+	keep        []string
+	tx          *pki.Tx
+	plan        *pki.Prepared
+	ca          []string
+	standIn     bool
+	material    map[string]pki.Material
+	description []byte
 }
 
 // ErrInvalid: the description has errors (or, with Strict, warnings);
@@ -191,7 +192,7 @@ func Build(ctx context.Context, description []byte, o Options) (res *Result, err
 		return nil, err
 	}
 	c, rep := cluster.Load(file, description)
-	res = &Result{Cluster: c, Report: rep, Findings: findings(rep), output: o.Output}
+	res = &Result{Cluster: c, Report: rep, Findings: findings(rep), output: o.Output, description: description}
 	if rep.IsFatal(o.Strict) {
 		return res, &InvalidError{Summary(rep, o.Strict)}
 	}
@@ -328,12 +329,19 @@ func (r *Result) Commit() (warnings []string, err error) {
 	if r.output == "" {
 		return nil, commitPKI()
 	}
-	err = output.WriteTree(r.output, r.Files, output.Options{
+	// The description goes along, so the next render can say which of
+	// its keys changed (render --plan).
+	files := maps.Clone(r.Files)
+	files[output.Description] = r.description
+	err = output.WriteTree(r.output, files, output.Options{
 		FileMode: r.Mode, CA: r.ca, Keep: r.keep, BeforeSwap: commitPKI,
 		Warn: func(w string) { warnings = append(warnings, w) },
 	})
 	return warnings, err
 }
+
+// Description is the description the build was made from.
+func (r *Result) Description() []byte { return r.description }
 
 // Output is the folder Commit replaces ("" for none).
 func (r *Result) Output() string { return r.output }

@@ -363,3 +363,45 @@ func WriteFile(name string, data []byte, perm os.FileMode) error {
 	}
 	return os.Rename(f.Name(), name)
 }
+
+// Description names the copy of the description a render keeps in its
+// output, so the next render can say which keys changed (render --plan).
+const Description = ".swarmboot-description.yaml"
+
+// maxRead bounds what ReadTree reads of one old output: a 10,000-node
+// output is about 150 MiB; anything far past that is not ours.
+const maxRead = 1 << 30
+
+// ReadTree reads the output swarmboot wrote into dir, marker excluded:
+// every regular file by slash-separated path. A missing dir is an empty
+// tree; a folder swarmboot did not write is ErrForeignDir.
+func ReadTree(dir string) (Tree, error) {
+	d, err := resolve(filepath.Clean(dir))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := checkReplaceable(d); err != nil {
+		return nil, err
+	}
+	t := Tree{}
+	total := 0
+	err = filepath.WalkDir(d, func(path string, e os.DirEntry, err error) error {
+		if errors.Is(err, os.ErrNotExist) && path == d {
+			return filepath.SkipAll
+		}
+		if err != nil || !e.Type().IsRegular() {
+			return err
+		}
+		rel, err := filepath.Rel(d, path)
+		if err != nil || rel == Marker {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if total += len(data); total > maxRead {
+			return fmt.Errorf("%s holds more than %d MiB: not an output of swarmboot's", dir, maxRead>>20)
+		}
+		t[filepath.ToSlash(rel)] = data
+		return err
+	})
+	return t, err
+}

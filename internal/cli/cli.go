@@ -21,6 +21,7 @@ const (
 	ExitOK      = 0
 	ExitInvalid = 1 // the description is invalid, or reading/writing failed
 	ExitUsage   = 2 // the command line is wrong
+	ExitChanges = 3 // render --plan: the render would change the output
 )
 
 // Version is set at build time with -ldflags "-X ...cli.Version=v1.2.3".
@@ -57,7 +58,8 @@ Usage:
 Commands:
 %s
 Run 'swarmboot COMMAND --help' for a command's flags.
-Exit status: 0 ok, 1 invalid description or I/O error, 2 usage error.
+Exit status: 0 ok, 1 invalid description or I/O error, 2 usage error,
+3 changes to come (render --plan).
 `
 
 // Main runs the command line and returns the exit status.
@@ -125,6 +127,8 @@ func run(c command, e env, args []string) int {
 	case errors.As(err, &ue), errors.As(err, &oe):
 		fmt.Fprintf(e.stderr, "swarmboot %s: %v\nRun 'swarmboot %s --help'.\n", c.name, err, c.name)
 		return ExitUsage
+	case errors.Is(err, errChanges):
+		return ExitChanges
 	case errors.Is(err, errReported):
 		return ExitInvalid
 	default:

@@ -264,7 +264,7 @@ func TestRenderSelectedNodes(t *testing.T) {
 	for _, e := range entries {
 		got = append(got, e.Name())
 	}
-	if strings.Join(got, " ") != ".swarmboot-output docker-01 docker-02 docker-03" {
+	if strings.Join(got, " ") != ".swarmboot-description.yaml .swarmboot-output docker-01 docker-02 docker-03" {
 		t.Errorf("folders %v, want the three Flatcar nodes", got)
 	}
 	ud, _ := os.ReadFile(filepath.Join(dir, "docker-02", "user-data"))

@@ -61,7 +61,8 @@ func renderCommand() command {
 			enc := fs.StringP("encode", "e", "none", "encode configs: none, gzip, base64, gzip+base64")
 			tgt := fs.StringP("target", "t", "", "check sizes against a provider's user-data limit")
 			fs.StringVar(&o.Nodes, "nodes", "", "with -o: only these nodes: `NAMES`, role=ROLE or profile=PROFILE")
-			asJSON := fs.Bool("json", false, "with -o: the findings as JSON on standard output (as validate --json)")
+			asJSON := fs.Bool("json", false, "with -o: the findings (or the --plan) as JSON on standard output")
+			planOnly := fs.Bool("plan", false, "with -o: say what this render would change in DIR and why, and write nothing (exit 0 no changes, 3 changes)")
 			commonFlags(fs, &o)
 			m := &o.Delivery.Matchbox
 			fs.StringVar(&m.URL, "matchbox-url", "", "matchbox: its HTTP endpoint as machines reach it")
@@ -98,6 +99,8 @@ func renderCommand() command {
 					return usagef("-o and --node exclude each other: --node prints one node to standard output")
 				case *asJSON && o.Node != "":
 					return usagef("--json goes with -o DIR: --node prints the node's config to standard output")
+				case *planOnly && o.Output == "":
+					return usagef("--plan compares with an output folder: give -o DIR")
 				}
 				if d.Packaging != delivery.Matchbox {
 					for _, name := range matchboxFlags {
@@ -105,6 +108,9 @@ func renderCommand() command {
 							return usagef("--%s applies to --format matchbox only", name)
 						}
 					}
+				}
+				if *planOnly {
+					return planRender(e, file, withPKI(e, o), *asJSON)
 				}
 				if *asJSON {
 					res, err := buildQuiet(e, file, withPKI(e, o))
