@@ -29,6 +29,8 @@ import (
 	"io/fs"
 	"maps"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -222,6 +224,9 @@ func Build(ctx context.Context, description []byte, o Options) (res *Result, err
 		if err != nil {
 			return res, err
 		}
+		if err := keepsOthers(d.Dir, c, keep); err != nil {
+			return res, err
+		}
 		res.dest = &d
 	}
 	material, err := res.preparePKI(c, dir, o)
@@ -385,6 +390,34 @@ func caBundle(m map[string]pki.Material) []byte {
 		return slices.Clone(m[name].CA)
 	}
 	return nil
+}
+
+// keepsOthers refuses to render some nodes into a folder that holds
+// others' output: the new tree replaces the folder whole, and their
+// files would be gone without a word.
+func keepsOthers(dir string, c *cluster.Cluster, keep func(*cluster.Node) bool) error {
+	if keep == nil {
+		return nil
+	}
+	var others []string
+	for i := range c.Nodes {
+		n := &c.Nodes[i]
+		if keep(n) {
+			continue
+		}
+		for _, p := range []string{n.Name, "ignition/" + n.Name + ".ign"} {
+			if _, err := os.Lstat(filepath.Join(dir, p)); err == nil {
+				others = append(others, n.Name)
+				break
+			}
+		}
+	}
+	if len(others) == 0 {
+		return nil
+	}
+	return optionError(fmt.Sprintf("%s holds the output of %s, which this selection leaves out: the render replaces %s whole and their files would be gone. "+
+		"Render every node in one run, each profile in its own format (--format flatcar=ignition,ubuntu=cloud-config), or the selection into another folder",
+		dir, english.List(others, 5), dir))
 }
 
 // selection is the nodes o selects (nil: all of them).

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/swarmboot/swarmboot/internal/english"
 	"github.com/swarmboot/swarmboot/profiles"
 )
 
@@ -70,9 +71,5 @@ func (c *Cluster) HasNode(name string) error {
 	if best, ok := closest(name, names); ok {
 		return fmt.Errorf("no node %q in %s; did you mean %q?", name, c.File, best)
 	}
-	list := strings.Join(names[:min(len(names), maxListed)], ", ")
-	if len(names) > maxListed {
-		list += fmt.Sprintf(" and %d more", len(names)-maxListed)
-	}
-	return fmt.Errorf("no node %q in %s; nodes are %s", name, c.File, list)
+	return fmt.Errorf("no node %q in %s; nodes are %s", name, c.File, english.List(names, maxListed))
 }

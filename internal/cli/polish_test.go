@@ -128,3 +128,32 @@ func TestFindingsAsJSON(t *testing.T) {
 		t.Errorf("render --json --node: exit %d", code)
 	}
 }
+
+// TestSelectionKeepsOthers: rendering some nodes into a folder that holds
+// the others' output is refused (it would drop them without a word); one
+// run gives each profile its format instead.
+func TestSelectionKeepsOthers(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "mixed")
+	args := func(more ...string) []string { return append([]string{"render", seedPath(t), "-o", dir}, more...) }
+	if code, _, msg := runCLI(t, "", args("--nodes", "profile=flatcar", "--format", "butane")...); code != ExitOK {
+		t.Fatalf("flatcar nodes into a new folder: exit %d\n%s", code, msg)
+	}
+	code, _, msg := runCLI(t, "", args("--nodes", "profile=ubuntu", "--format", "cloud-config")...)
+	if code != ExitUsage || !strings.Contains(msg, "holds the output of docker-01, docker-02, docker-03, which this selection leaves out") {
+		t.Errorf("ubuntu nodes over the flatcar ones: exit %d\n%s", code, msg)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "docker-01", "config.bu")); err != nil {
+		t.Errorf("the refused render touched the folder: %v", err)
+	}
+	if code, _, msg := runCLI(t, "", args("--format", "flatcar=butane,ubuntu=cloud-config")...); code != ExitOK {
+		t.Fatalf("one run, each profile its format: exit %d\n%s", code, msg)
+	}
+	for _, f := range []string{"docker-01/config.bu", "etcd-01/user-data"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("one run: %v", err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "docker-01", "config.ign")); err == nil {
+		t.Error("flatcar=butane rendered Ignition too")
+	}
+}

@@ -31,7 +31,9 @@ unless --new-ca says so.
 With --node NAME, prints that node's config to standard output, to pipe into
 a cloud CLI. With --nodes SELECTOR, writes only the selected nodes' folders
 (the others still count: etcd member lists and discovery URLs name every
-node), so each delivery format can go to the nodes it fits:
+node), into a folder that holds no other node's output (it is replaced
+whole); one run gives each profile its own format with --format
+PROFILE=FORMAT,...:
   --nodes etcd-01,etcd-02     by name
   --nodes role=docker         by role (etcd, docker, manager)
   --nodes profile=flatcar     by profile

@@ -28,6 +28,14 @@ func Plural(noun string) string {
 	return noun + "s"
 }
 
+// List names the first max items and counts the rest: "a, b and 3 more".
+func List(items []string, max int) string {
+	if len(items) <= max {
+		return strings.Join(items, ", ")
+	}
+	return strings.Join(items[:max], ", ") + fmt.Sprintf(" and %d more", len(items)-max)
+}
+
 // Verb agrees a present-tense verb with a count: "holds" for one, "hold"
 // for more (singular given).
 func Verb(n int, singular string) string {
