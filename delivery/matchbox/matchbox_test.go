@@ -1,11 +1,14 @@
 package matchbox
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/swarmboot/swarmboot/internal/consumers"
 )
 
 var ign34 = []byte(`{"ignition":{"version":"3.4.0"}}`)
@@ -34,7 +37,7 @@ func build(t *testing.T, ms []Machine, o Options) map[string]string {
 		out[f.Path] = string(f.Data)
 		paths = append(paths, f.Path)
 	}
-	if !cmp.Equal(paths, sortedKeys(out)) {
+	if !slices.IsSorted(paths) || len(paths) != len(out) {
 		t.Errorf("files not sorted by path: %v", paths)
 	}
 	return out
@@ -133,7 +136,7 @@ func TestBuildPassesVerify(t *testing.T) {
 	for _, f := range files {
 		fsys[f.Path] = &fstest.MapFile{Data: f.Data}
 	}
-	if err := Verify(fsys); err != nil {
+	if err := consumers.Matchbox(fsys); err != nil {
 		t.Fatalf("Verify on Build's output: %v", err)
 	}
 }
@@ -168,7 +171,7 @@ func TestVerifyCatches(t *testing.T) {
 				m[k] = v
 			}
 			tt.change(m)
-			if err := Verify(m); err == nil || !strings.Contains(err.Error(), tt.want) {
+			if err := consumers.Matchbox(m); err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Verify error = %v, want %q", err, tt.want)
 			}
 		})

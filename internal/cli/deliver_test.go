@@ -13,7 +13,6 @@ import (
 
 	"github.com/kdomanski/iso9660"
 
-	"github.com/swarmboot/swarmboot/delivery/matchbox"
 	"github.com/swarmboot/swarmboot/internal/consumers"
 	"github.com/swarmboot/swarmboot/internal/testutil"
 )
@@ -134,7 +133,7 @@ nodes:
 	if !strings.Contains(errOut, "matchbox serves them over plain HTTP") {
 		t.Errorf("no warning that matchbox serves the keys:\n%s", errOut)
 	}
-	if err := matchbox.Verify(os.DirFS(dir)); err != nil {
+	if err := consumers.Matchbox(os.DirFS(dir)); err != nil {
 		t.Errorf("matchbox data directory does not verify: %v", err)
 	}
 	ign, err := os.ReadFile(filepath.Join(dir, "ignition", "n2.ign"))

@@ -1,4 +1,4 @@
-package matchbox
+package consumers
 
 import (
 	"bytes"
@@ -10,21 +10,46 @@ import (
 	"strings"
 )
 
-// Verify checks a data directory the way matchbox resolves a request:
-// every group names an existing profile, every profile's ignition_id names
-// an existing config, and no two groups select the same MAC. JSON is
-// decoded strictly against the documented fields, so a typo in a field
-// name fails here instead of being ignored by matchbox.
-func Verify(fsys fs.FS) error {
-	profiles, err := decodeDir[Profile](fsys, "profiles")
+// matchboxProfile and matchboxGroup are matchbox v0.11's JSON fields
+// (matchbox/storage/storagepb: Profile, NetBoot, Group).
+type matchboxProfile struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Boot struct {
+		Kernel string   `json:"kernel"`
+		Initrd []string `json:"initrd"`
+		Args   []string `json:"args"`
+	} `json:"boot"`
+	IgnitionID string `json:"ignition_id"`
+	CloudID    string `json:"cloud_id"`
+	GenericID  string `json:"generic_id"`
+}
+
+type matchboxGroup struct {
+	ID       string            `json:"id"`
+	Name     string            `json:"name"`
+	Profile  string            `json:"profile"`
+	Selector map[string]string `json:"selector"`
+	Metadata map[string]any    `json:"metadata"`
+}
+
+// Matchbox checks a data directory the way matchbox v0.11 resolves a
+// request: every group names an existing profile, every profile's
+// ignition_id names an existing config, and no two groups select the same
+// MAC. JSON is decoded strictly against matchbox's own fields (its
+// storagepb Profile and Group, written out here, not taken from
+// swarmboot's types), so a typo in a field name fails here instead of
+// being ignored by matchbox.
+func Matchbox(fsys fs.FS) error {
+	profiles, err := decodeDir[matchboxProfile](fsys, "profiles")
 	if err != nil {
 		return err
 	}
-	groups, err := decodeDir[Group](fsys, "groups")
+	groups, err := decodeDir[matchboxGroup](fsys, "groups")
 	if err != nil {
 		return err
 	}
-	byID := map[string]Profile{}
+	byID := map[string]matchboxProfile{}
 	for file, p := range profiles {
 		if p.ID == "" {
 			return fmt.Errorf("%s: profile has no id", file)
@@ -44,7 +69,7 @@ func Verify(fsys fs.FS) error {
 		}
 	}
 	macs := map[string]string{}
-	for _, file := range sortedKeys(groups) {
+	for _, file := range sortedNames(groups) {
 		g := groups[file]
 		if g.ID == "" || g.Profile == "" {
 			return fmt.Errorf("%s: group needs id and profile", file)
@@ -90,7 +115,7 @@ func decodeDir[T any](fsys fs.FS, dir string) (map[string]T, error) {
 	return out, nil
 }
 
-func sortedKeys[T any](m map[string]T) []string {
+func sortedNames[T any](m map[string]T) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
