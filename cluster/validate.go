@@ -356,10 +356,11 @@ func (c *Cluster) validateTLS(v validator) {
 	if t.RenewBefore >= t.Validity {
 		v.errorf("$.tls.renew_before", ErrInvalidValue, "renew_before (%s) must be shorter than validity (%s), or every certificate is due for renewal when it is issued", t.RenewBefore, t.Validity)
 	}
-	if t.Validity > 10*365*24*time.Hour {
+	if t.Validity > MaxCertValidity {
 		v.errorf("$.tls.validity", ErrOutOfRange, "%s is longer than the CA's 10 years; give at most 87600h", t.Validity)
 	}
 	validSANs(v, "$.tls.sans", t.SANs)
+	c.validateCertBounds(v)
 }
 
 // validSANs checks extra certificate names: IP addresses or DNS names
@@ -638,5 +639,31 @@ func (c *Cluster) validatePorts(v validator, i int) {
 	}
 	if n.Has(RoleManager) {
 		claim(c.Swarm.Manager.Port, service{"the swarm manager", "$.swarm.manager.port"})
+	}
+}
+
+// Bounds of the PKI settings, which pki enforces too. A validity of
+// minutes serves the renewal boot test; seconds would expire before a node
+// boots. MaxSANs keeps every certificate far under what TLS stacks accept
+// in one handshake (Go 256 KiB, OpenSSL 100 KiB by default).
+const (
+	MinCertValidity = 5 * time.Minute
+	MaxCertValidity = 87600 * time.Hour // the CA's own 10 years
+	MaxSANs         = 100               // tls.sans and a node's sans together
+)
+
+// validateCertBounds checks tls.validity and the names on each certificate.
+func (c *Cluster) validateCertBounds(v validator) {
+	if c.TLS.Validity < MinCertValidity {
+		v.errorf("$.tls.validity", ErrOutOfRange, "%s is too short: a certificate would expire before its node has booted; give at least 5m", c.TLS.Validity)
+	}
+	if n := len(c.TLS.SANs); n > MaxSANs {
+		v.errorf("$.tls.sans", ErrOutOfRange, "%d names: a certificate holds at most %d extra names (tls.sans and a node's sans together), which keeps it far under what TLS peers accept", n, MaxSANs)
+		return
+	}
+	for i, n := range c.Nodes {
+		if total := len(c.TLS.SANs) + len(n.SANs); total > MaxSANs {
+			v.errorf(fmt.Sprintf("$.nodes[%d].sans", i), ErrOutOfRange, "%s's certificate would hold %d extra names (%d from tls.sans); at most %d, which keeps it far under what TLS peers accept", n.Name, total, len(c.TLS.SANs), MaxSANs)
+		}
 	}
 }

@@ -83,15 +83,26 @@ func Build(c *cluster.Cluster, in render.Options, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Apply(c, outs, o)
+	return apply(c, outs, o, true)
 }
 
 // Apply encodes and size-checks every node's configs, then packages
 // them. It reads outs and builds new bytes; outs are left as they came.
 // Every node over a provider's limit is named before it fails.
 func Apply(c *cluster.Cluster, outs []render.Output, o Options) (*Result, error) {
+	return apply(c, outs, o, false)
+}
+
+// apply is Apply. owned says that nobody else holds outs (Build's own
+// render): their bytes then go into the result as they are, not copied,
+// which halves the memory of a large render.
+func apply(c *cluster.Cluster, outs []render.Output, o Options, owned bool) (*Result, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
+	}
+	keep := bytes.Clone
+	if owned {
+		keep = func(b []byte) []byte { return b }
 	}
 	pk := o.Packaging.info()
 	res := &Result{Files: map[string][]byte{}, Primary: map[string]string{}, Mode: pk.mode, Nodes: len(outs)}
@@ -103,10 +114,10 @@ func Apply(c *cluster.Cluster, outs []render.Output, o Options) (*Result, error)
 		n := node{Output: out, files: map[render.Kind][]byte{}}
 		for _, a := range out.Artifacts {
 			if a.Kind != render.Config {
-				n.put(a, bytes.Clone(a.Data)) // the result is the caller's to change
+				n.put(a, keep(a.Data)) // the result is the caller's to change
 				continue
 			}
-			payload, data, err := o.encode(a.Format, a.Data)
+			payload, data, err := o.encode(a.Format, a.Data, keep)
 			if err != nil {
 				return nil, fmt.Errorf("node %s: %w", out.Node.Name, err)
 			}
@@ -217,9 +228,9 @@ func (o Options) CheckNodes(c *cluster.Cluster, keep func(*cluster.Node) bool) e
 // check) and the bytes written (after any base64). Ignition does not
 // inflate gzip user-data, so for it gzip means a wrapper config carrying
 // the real one gzipped in a data URL, which Ignition reads.
-func (o Options) encode(f profiles.Format, data []byte) (payload, written []byte, err error) {
+func (o Options) encode(f profiles.Format, data []byte, keep func([]byte) []byte) (payload, written []byte, err error) {
 	if f.Source() {
-		data = bytes.Clone(data) // Butane is source text for people, never shipped
+		data = keep(data) // Butane is source text for people, never shipped
 		return data, data, nil
 	}
 	enc, wrap := o.encodingFor(f)
@@ -229,11 +240,12 @@ func (o Options) encode(f profiles.Format, data []byte) (payload, written []byte
 		}
 	}
 	// The node receives the compressed bytes; base64 is only transport.
-	compression := encode.None
 	if enc.Compressed() {
-		compression = encode.Gzip
+		payload, err = encode.Encode(data, encode.Gzip)
+	} else {
+		payload = keep(data)
 	}
-	if payload, err = encode.Encode(data, compression); err != nil || !enc.Base64Text() {
+	if err != nil || !enc.Base64Text() {
 		return payload, payload, err
 	}
 	written, err = encode.Encode(payload, encode.Base64)

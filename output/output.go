@@ -8,10 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/swarmboot/swarmboot/internal/failpoint"
+	"github.com/swarmboot/swarmboot/internal/parallel"
 )
 
 // Marker names the file that marks a folder as swarmboot's output. A
@@ -32,7 +36,57 @@ type Options struct {
 	// Warn hears what went wrong after the new tree was in place (the old
 	// one could not be removed); the run still succeeded.
 	Warn func(string)
+	// CA are the fingerprints of the CA the tree's nodes trust, recorded
+	// in the marker; none for an output without TLS.
+	CA []string
+	// Keep are folders (the PKI) that must not be inside the output, nor
+	// hold it: replacing the output would take them along.
+	Keep []string
+	// BeforeSwap runs once the new tree is complete and before it takes
+	// the old one's place (the render commits its PKI there, so the output
+	// never names a certificate the PKI does not hold); an error leaves
+	// the old tree in place.
+	BeforeSwap func() error
 }
+
+// Dest is an output folder as Check found it.
+type Dest struct {
+	Dir string   // symlinks resolved: the folder a write replaces
+	CA  []string // the CA fingerprints its marker records
+}
+
+// Check resolves dir and says whether a tree may be written there: it is
+// missing, empty or swarmboot's output; not a file; none of keep is in it
+// and it is in none of them. A render calls it before it issues
+// anything; WriteTree calls it again under the lock.
+func Check(dir string, keep ...string) (Dest, error) {
+	d, err := resolve(filepath.Clean(dir))
+	if err != nil {
+		return Dest{}, err
+	}
+	if fi, err := os.Stat(d); err == nil && !fi.IsDir() {
+		return Dest{}, fmt.Errorf("the output %s is a file, not a folder: give a folder for the output (-o DIR)", dir)
+	}
+	for _, k := range keep {
+		if inside(k, d) {
+			return Dest{}, overlap{fmt.Sprintf("%s is inside the output %s, which every render replaces whole: keep it elsewhere", k, dir)}
+		}
+		if inside(d, k) {
+			return Dest{}, overlap{fmt.Sprintf("the output %s is inside %s: render into a folder of its own", dir, k)}
+		}
+	}
+	ca, err := checkReplaceable(d)
+	return Dest{Dir: d, CA: ca}, err
+}
+
+// ErrKeepInside: a folder to keep (the PKI) and the output overlap.
+var ErrKeepInside = errors.New("the output and a folder to keep overlap")
+
+// overlap is ErrKeepInside, reading as its sentence alone.
+type overlap struct{ msg string }
+
+func (o overlap) Error() string        { return o.msg }
+func (o overlap) Is(target error) bool { return target == ErrKeepInside }
 
 // WriteTree replaces dir with exactly the files of t. The new tree is
 // built beside dir and exchanged with the old one in a single rename, so
@@ -54,7 +108,7 @@ func WriteTree(dir string, t Tree, opts Options) error {
 		return err
 	}
 	defer unlock()
-	if err := checkReplaceable(dir); err != nil {
+	if _, err := Check(dir, opts.Keep...); err != nil {
 		return err
 	}
 	// Holding the lock, any temporary of ours beside dir is an orphan.
@@ -64,7 +118,7 @@ func WriteTree(dir string, t Tree, opts Options) error {
 	}
 	tmp, err := os.MkdirTemp(parent, "."+base+".new-")
 	if err != nil {
-		return err
+		return fmt.Errorf("cannot write %s: its new tree is built beside it, in %s, which this user cannot write into (%w)", dir, parent, err)
 	}
 	defer os.RemoveAll(tmp) // the new tree, should anything fail
 	if err := os.Chmod(tmp, 0o755); err != nil {
@@ -77,11 +131,21 @@ func WriteTree(dir string, t Tree, opts Options) error {
 	if err := writeFiles(tmp, t, mode); err != nil {
 		return err
 	}
-	marker := []byte("This folder is written by swarmboot render; it is replaced whole on each run.\n")
-	if err := os.WriteFile(filepath.Join(tmp, Marker), marker, 0o644); err != nil {
+	if err := writeNew(filepath.Join(tmp, Marker), marker(opts.CA), 0o644); err != nil {
 		return err
 	}
+	if err := failpoint.Check("output: tree written"); err != nil {
+		return err
+	}
+	if opts.BeforeSwap != nil {
+		if err := opts.BeforeSwap(); err != nil {
+			return err
+		}
+	}
 	if err := swapInto(tmp, dir); err != nil {
+		return err
+	}
+	if err := failpoint.Check("output: swapped"); err != nil {
 		return err
 	}
 	// tmp now holds the old tree (if there was one).
@@ -89,6 +153,19 @@ func WriteTree(dir string, t Tree, opts Options) error {
 		opts.Warn(fmt.Sprintf("the new output is in %s, but the previous one, now at %s, could not be removed: %v; remove it by hand", dir, tmp, err))
 	}
 	return nil
+}
+
+// markerText opens the marker; "ca sha256:..." lines follow.
+const markerText = "This folder is written by swarmboot render; it is replaced whole on each run.\n"
+
+// marker is the marker's text, recording the CA the nodes trust.
+func marker(ca []string) []byte {
+	var b strings.Builder
+	b.WriteString(markerText)
+	for _, fp := range ca {
+		b.WriteString("ca " + fp + "\n")
+	}
+	return []byte(b.String())
 }
 
 // removeAll removes the old tree; tests make it fail.
@@ -122,49 +199,119 @@ func lock(dir string) (func(), error) {
 	return func() { f.Close() }, nil
 }
 
-func checkReplaceable(dir string) error {
+// checkReplaceable refuses a folder swarmboot did not write, and returns
+// the CA fingerprints recorded in the marker of one it did.
+func checkReplaceable(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
+	if errors.Is(err, os.ErrNotExist) || err == nil && len(entries) == 0 {
+		return nil, nil
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if len(entries) == 0 {
-		return nil
+	b, err := os.ReadFile(filepath.Join(dir, Marker))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s holds %d entries; render into a new or empty folder, or one swarmboot wrote before", ErrForeignDir, dir, len(entries))
 	}
-	if _, err := os.Stat(filepath.Join(dir, Marker)); err == nil {
-		return nil
+	var ca []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if fp, ok := strings.CutPrefix(line, "ca "); ok {
+			ca = append(ca, fp)
+		}
 	}
-	return fmt.Errorf("%w: %s holds %d entries; render into a new or empty folder, or one swarmboot wrote before", ErrForeignDir, dir, len(entries))
+	return ca, nil
+}
+
+// inside reports whether inner is dir or lies under it: by resolved path,
+// and by the identity (device and inode) of every folder above inner's
+// resolved path, so that neither a symlink nor a bind mount of dir hides
+// it.
+func inside(inner, dir string) bool {
+	in, d := realPath(inner), realPath(dir)
+	if rel, err := filepath.Rel(d, in); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+		return true
+	}
+	di, err := os.Stat(dir)
+	if err != nil {
+		return false
+	}
+	for p := in; ; p = filepath.Dir(p) {
+		if fi, err := os.Stat(p); err == nil && os.SameFile(fi, di) {
+			return true
+		}
+		if p == filepath.Dir(p) {
+			return false
+		}
+	}
+}
+
+// realPath is p absolute with every symlink of its existing part
+// resolved; a part that does not exist yet is kept as spelled.
+func realPath(p string) string {
+	p, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	var rest []string
+	for {
+		if r, err := filepath.EvalSymlinks(p); err == nil {
+			return filepath.Join(append([]string{r}, rest...)...)
+		}
+		if p == filepath.Dir(p) {
+			return filepath.Join(append([]string{p}, rest...)...)
+		}
+		rest = append([]string{filepath.Base(p)}, rest...)
+		p = filepath.Dir(p)
+	}
 }
 
 func writeFiles(root string, t Tree, mode os.FileMode) error {
 	paths := make([]string, 0, len(t))
+	dirs := map[string]bool{".": true}
 	for p := range t {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	made := map[string]bool{}
-	for _, p := range paths {
 		if !filepath.IsLocal(filepath.FromSlash(p)) || strings.Contains(p, "\\") {
 			return fmt.Errorf("refusing to write outside the output folder: %q", p)
 		}
-		full := filepath.Join(root, filepath.FromSlash(p))
-		if d := filepath.Dir(full); !made[d] {
-			if err := os.MkdirAll(d, 0o755); err != nil {
-				return err
-			}
-			made[d] = true
+		paths = append(paths, p)
+		for d := path.Dir(p); !dirs[d]; d = path.Dir(d) {
+			dirs[d] = true
 		}
-		if err := os.WriteFile(full, t[p], mode); err != nil {
+	}
+	sorted := make([]string, 0, len(dirs))
+	for d := range dirs {
+		sorted = append(sorted, d)
+	}
+	sort.Strings(sorted) // parents first
+	for _, d := range sorted[1:] {
+		full := filepath.Join(root, filepath.FromSlash(d))
+		if err := os.Mkdir(full, 0o755); err != nil {
 			return err
 		}
-		if err := os.Chmod(full, mode); err != nil { // past the umask
+		if err := os.Chmod(full, 0o755); err != nil { // past the umask
 			return err
 		}
 	}
-	return nil
+	// Two writers or more: file creation is system time, which the CPUs
+	// share out.
+	return parallel.Do(len(paths), func(i int) error {
+		return writeNew(filepath.Join(root, filepath.FromSlash(paths[i])), t[paths[i]], mode)
+	})
+}
+
+// writeNew creates name, which must not exist, with mode perm whatever
+// the umask.
+func writeNew(name string, data []byte, perm os.FileMode) error {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return err
+	}
+	if err = f.Chmod(perm); err == nil { // past the umask
+		_, err = f.Write(data)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // swapInto puts the complete tmp tree at dir: when dir exists the two are

@@ -1,11 +1,8 @@
 package pki
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -48,72 +45,91 @@ func Requests(c *cluster.Cluster) []Request {
 	return reqs
 }
 
-// Prepared is the PKI of one render: every node's material, made in
-// memory; Commit stores what is new.
-type Prepared struct {
-	Dir      string
-	Created  bool // a new CA: the first render of the cluster
-	Changes  []Change
-	Material map[string]Material // by node name
-	Env      string              // the operator's environment file (written by Commit)
-	commit   func() error
-}
-
-// Commit stores the new CA and certificates and writes the operator's
-// environment. A render commits only once it has succeeded, so a failed
-// render leaves the PKI as it was.
-func (p *Prepared) Commit() error {
-	if p.commit == nil {
-		return nil
-	}
-	err := p.commit()
-	p.commit = nil
-	return err
-}
-
-// Prepare gets every node's material for a render: from dir's CA, or from
-// a new one when dir has none yet (the first render); what is missing or
-// stale is issued, the rest reused byte for byte. Nothing is written until
-// Commit. With readOnly, a missing CA or anything to issue is an error.
-func Prepare(c *cluster.Cluster, dir string, now time.Time, readOnly bool) (*Prepared, error) {
-	out := &Prepared{Dir: dir}
+// PlanCluster plans a render's PKI for c in t: what to reuse and what to
+// issue, in memory, with client/env as it should read. The caller commits
+// it once the render has succeeded.
+func PlanCluster(t *Tx, c *cluster.Cluster, now time.Time, o PlanOptions) (*Prepared, error) {
 	if !c.UsesTLS() {
-		return out, nil
+		return &Prepared{Dir: t.Dir(), tx: t}, nil
 	}
-	set := SettingsOf(c, now)
-	s, err := Open(dir)
-	if errors.Is(err, ErrNoCA) && !readOnly {
-		out.Created = true
-		s, err = Create(dir, c.Name, set)
-	}
+	env, err := envFile(c, t.Dir())
 	if err != nil {
 		return nil, err
 	}
+	o.Name, o.Env = c.Name, env
+	return t.Plan(Requests(c), SettingsOf(c, now), o)
+}
+
+// Prepare is Begin and PlanCluster in one step, for callers that hold the
+// PKI for nothing else (tools, tests): the lock is held until Commit,
+// which lets go of it. With readOnly it reads the folder as it is (Load):
+// a missing CA or anything to issue is an error, and Commit does nothing.
+func Prepare(c *cluster.Cluster, dir string, now time.Time, readOnly bool) (*Prepared, error) {
 	if readOnly {
-		out.Material, out.Changes, err = s.Ensure(Requests(c), set, true)
-		return out, err
+		m, err := Load(c, dir, now)
+		return &Prepared{Dir: dir, Material: m}, err
 	}
-	iss, err := s.Pending(Requests(c), set)
+	t, err := Begin(dir, nil)
 	if err != nil {
 		return nil, err
 	}
-	out.Material, out.Changes = iss.Material, iss.Changes
-	out.Env = filepath.Join(dir, "client", "env")
-	out.commit = func() error {
-		if err := iss.Commit(); err != nil {
-			return err
+	p, err := PlanCluster(t, c, now, PlanOptions{CA: MakeCA})
+	if err != nil {
+		t.Close()
+		return nil, err
+	}
+	p.closeTx = true
+	return p, nil
+}
+
+// Load is every node's material for a check that writes nothing
+// (validate): from dir as it is. A missing CA wraps ErrNoCA, anything
+// to issue ErrWouldIssue.
+func Load(c *cluster.Cluster, dir string, now time.Time) (map[string]Material, error) {
+	s, unlock, err := readStore(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	set, err := SettingsOf(c, now).norm()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.usable(set.Now); err != nil {
+		return nil, err
+	}
+	slots, err := newSlots(Requests(c))
+	if err != nil {
+		return nil, err
+	}
+	slots = slots[:len(slots)-1] // the client's is not needed here
+	if err := s.assess(slots, set, true); err != nil {
+		return nil, err
+	}
+	out := make(map[string]Material, len(slots))
+	var todo []*slot
+	for i := range slots {
+		sl := &slots[i]
+		if decide(sl, PlanOptions{}, false); sl.kind.fresh() {
+			todo = append(todo, sl)
+			continue
 		}
-		return writeEnv(c, dir)
+		if out[sl.name], err = sl.have.material(s.caPEM); err != nil {
+			return nil, err
+		}
+	}
+	if len(todo) > 0 {
+		return nil, fmt.Errorf("%w for %s", ErrWouldIssue, listSlots(todo))
 	}
 	return out, nil
 }
 
-// writeEnv writes client/env, which the operator sources for the docker
-// CLI (the swarm manager) and etcdctl; rewritten only when it changes.
-func writeEnv(c *cluster.Cluster, dir string) error {
+// envFile is client/env, which the operator sources for the docker CLI
+// (the swarm manager) and etcdctl.
+func envFile(c *cluster.Cluster, dir string) ([]byte, error) {
 	abs, err := filepath.Abs(filepath.Join(dir, "client"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# swarmboot: the operator's environment for cluster %s. Source it:\n#   . %s\n", c.Name, filepath.Join(dir, "client", "env"))
@@ -148,11 +164,7 @@ func writeEnv(c *cluster.Cluster, dir string) error {
 			}
 		}
 	}
-	path := filepath.Join(dir, "client", "env")
-	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, []byte(b.String())) {
-		return nil
-	}
-	return writeAtomic(path, []byte(b.String()), 0o600)
+	return []byte(b.String()), nil
 }
 
 // shellQuote quotes s for a POSIX shell when it needs it.

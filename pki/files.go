@@ -3,105 +3,135 @@ package pki
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
-// writeAtomic replaces path with data so that a reader (or a crash) sees the
-// old file or the new one, never a torn key: temp file in the same
-// directory, fsync, rename, fsync of the directory.
-func writeAtomic(path string, data []byte, perm os.FileMode) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+// maxFile bounds every file the PKI reads: a PEM certificate or key of
+// swarmboot's is a few KiB, and a bound keeps /dev/zero behind a symlink
+// from being read without end.
+const maxFile = 1 << 20
+
+// readFile reads the regular file path, at most maxFile bytes; a missing
+// file reads as nil, nil. O_NONBLOCK keeps a FIFO from hanging the open;
+// the fstat then refuses anything but a regular file. A secret file
+// readable by group or others is refused, as ssh refuses such keys.
+func readFile(path string, secret bool) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
 	if err != nil {
-		return err
+		return nil, explain(path, "read", err)
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, explain(path, "read", err)
+	}
+	switch {
+	case fi.IsDir():
+		return nil, refusef("%s is a folder, where swarmboot keeps a PEM file: move it away", path)
+	case !fi.Mode().IsRegular():
+		return nil, refusef("%s is not a regular file (%s): swarmboot reads only regular files in the PKI; put the PEM file itself there", path, kind(fi.Mode()))
+	case fi.Size() > maxFile:
+		return nil, refusef("%s is %d bytes, more than the 1 MiB a certificate or key file can be: it is not one; put the right file there", path, fi.Size())
+	case secret && fi.Mode().Perm()&0o077 != 0:
+		return nil, refusef("%s holds a private key but is readable by group or others (mode %04o): run `chmod 600 %s`", path, fi.Mode().Perm(), path)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxFile+1))
+	if err == nil && len(b) > maxFile {
+		err = refusef("%s grew past 1 MiB while it was read", path)
+	}
+	if err != nil {
+		return nil, explain(path, "read", err)
+	}
+	return b, nil
+}
+
+func kind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "mode " + m.String()
+}
+
+// explain turns an OS error on path into a sentence that says what to do.
+func explain(path, doing string, err error) error {
+	var why string
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		why = fmt.Sprintf("permission denied%s: run swarmboot as the PKI's owner, or give this user access (chmod, chown)", owner(path))
+	case errors.Is(err, syscall.EROFS):
+		why = "the file system is read-only: swarmboot stores the certificates it issues in the PKI folder; render from a writable copy, or issue nothing new"
+	case errors.Is(err, syscall.ENOTDIR):
+		why = "a part of this path is a file where a folder belongs: move that file away"
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		why = "no space left: free some and run again (nothing was changed)"
+	case errors.Is(err, syscall.ELOOP):
+		why = "too many levels of symbolic links: point the link at the file itself"
+	default:
+		return fmt.Errorf("cannot %s %s: %w", doing, path, err)
+	}
+	return fmt.Errorf("cannot %s %s: %s (%w)", doing, path, why, err)
+}
+
+// owner names the owner and mode of path's nearest existing folder,
+// " (pki is owned by uid 1000, mode 0700)", for a permission error.
+func owner(path string) string {
+	for p := path; ; p = filepath.Dir(p) {
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+			if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+				return fmt.Sprintf(" (%s is owned by uid %d, mode %04o; this is uid %d)", p, st.Uid, fi.Mode().Perm(), os.Geteuid())
+			}
+			return ""
 		}
-	}()
-	// Chmod explicitly: the umask must not widen or narrow key modes.
-	if err = f.Chmod(perm); err != nil {
-		return err
+		if p == filepath.Dir(p) {
+			return ""
+		}
 	}
-	if _, err = f.Write(data); err != nil {
-		return err
+}
+
+// checkDir says whether dir exists, and refuses a dir that is not a folder.
+func checkDir(dir string) (bool, error) {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	case err != nil:
+		return false, explain(dir, "open the PKI folder", err)
+	case !fi.IsDir():
+		return false, refusef("the PKI folder %s is a file: tls.dir (or --pki) names the folder that holds the CA; move the file away or name another folder", dir)
 	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync() // best effort: makes the rename durable on most filesystems
-		d.Close()
-	}
-	return nil
+	return true, nil
 }
 
 // mkdirs creates path and any missing parents as 0700 (whatever the umask)
-// and returns the directories it created, outermost first, for undoing.
+// and returns the folders it created, outermost first, for undoing.
 func mkdirs(path string) (made []string, err error) {
-	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
+	fi, err := os.Stat(path)
+	switch {
+	case err == nil && fi.IsDir():
+		return nil, nil
+	case err == nil:
+		return nil, refusef("%s is a file, where swarmboot keeps a folder: move it away", path)
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, explain(path, "create", err)
 	}
 	if made, err = mkdirs(filepath.Dir(path)); err != nil {
 		return made, err
 	}
-	if err = os.Mkdir(path, 0o700); err == nil {
-		made = append(made, path)
-		err = os.Chmod(path, 0o700)
+	if err = os.Mkdir(path, 0o700); err != nil {
+		return made, explain(path, "create", err)
 	}
-	return made, err
-}
-
-type file struct {
-	name string // relative to the directory
-	data []byte
-	perm os.FileMode
-}
-
-// writeAll writes files under dir in order, creating directories as
-// needed, and records in made what did not exist before.
-func writeAll(dir string, made *[]string, files []file) (paths []string, err error) {
-	for _, f := range files {
-		p := filepath.Join(dir, f.name)
-		d, err := mkdirs(filepath.Dir(p))
-		*made = append(*made, d...)
-		if err != nil {
-			return paths, err
-		}
-		if _, err := os.Lstat(p); err != nil {
-			*made = append(*made, p)
-		}
-		if err := writeAtomic(p, f.data, f.perm); err != nil {
-			return paths, fmt.Errorf("pki: writing %s: %w", p, err)
-		}
-		paths = append(paths, p)
-	}
-	return paths, nil
-}
-
-// readPair reads dir/cert.pem and dir/key.pem; a missing file reads as nil.
-func readPair(dir string) (cert, key []byte, err error) {
-	if cert, err = readOptional(filepath.Join(dir, "cert.pem")); err == nil {
-		key, err = readOptional(filepath.Join(dir, "key.pem"))
-	}
-	return cert, key, err
-}
-
-// readOptional returns nil, nil for a missing file.
-func readOptional(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	return b, err
+	made = append(made, path)
+	return made, os.Chmod(path, 0o700)
 }

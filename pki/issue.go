@@ -1,21 +1,70 @@
 package pki
 
 import (
-	"bytes"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"net/netip"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/swarmboot/swarmboot/cluster"
 )
+
+// Settings are the explicit validity and rotation rules.
+type Settings struct {
+	Validity    time.Duration // node and client certificates; 0 -> 8760h (1 year)
+	CAValidity  time.Duration // 0 -> 87600h (10 years)
+	RenewBefore time.Duration // window before expiry; 0 -> 720h (30 days)
+	Now         time.Time     // zero -> time.Now(); tests pin it
+}
+
+// skew backdates NotBefore: machines booting with a slightly wrong clock
+// must still accept a certificate issued a moment ago.
+const skew = time.Hour
+
+// MaxCertSize bounds an issued certificate (DER). TLS stacks refuse large
+// certificate messages (Go at 256 KiB, OpenSSL by default at 100 KiB for
+// the whole chain); user-data limits are smaller still.
+const MaxCertSize = 32 << 10
+
+// ClientName is the Change.Node of the operator client certificate; the
+// space keeps it apart from every valid node name.
+const ClientName = "operator client"
+
+func (s Settings) norm() (Settings, error) {
+	if s.Validity == 0 {
+		s.Validity = 8760 * time.Hour
+	}
+	if s.CAValidity == 0 {
+		s.CAValidity = cluster.MaxCertValidity
+	}
+	if s.RenewBefore == 0 {
+		s.RenewBefore = 720 * time.Hour
+	}
+	if s.Now.IsZero() {
+		s.Now = time.Now()
+	}
+	switch {
+	case s.Validity < cluster.MinCertValidity || s.Validity > cluster.MaxCertValidity:
+		return s, fmt.Errorf("pki: validity %s is out of bounds: give %s to %s", s.Validity, cluster.MinCertValidity, cluster.MaxCertValidity)
+	case s.CAValidity < s.Validity:
+		return s, fmt.Errorf("pki: the CA's validity (%s) is shorter than its certificates' (%s)", s.CAValidity, s.Validity)
+	case s.RenewBefore < 0 || s.RenewBefore >= s.Validity:
+		// Otherwise every fresh certificate would already be due for renewal.
+		return s, fmt.Errorf("pki: renew-before (%s) must be shorter than validity (%s)", s.RenewBefore, s.Validity)
+	}
+	return s, nil
+}
 
 // Request is one node's certificate.
 type Request struct {
@@ -24,289 +73,99 @@ type Request struct {
 	DNS  []string     // further DNS SANs
 }
 
-// ChangeKind says what happened to one certificate.
-type ChangeKind int
-
-const (
-	Issued   ChangeKind = iota + 1 // new node
-	Reissued                       // SANs, usages, issuer or key changed, or expired
-	Expiring                       // warning only: within RenewBefore; run `swarmboot pki renew`
-	Renewed                        // by Renew
-)
-
-func (k ChangeKind) String() string {
-	if k >= Issued && k <= Renewed {
-		return [...]string{"issued", "re-issued", "expiring", "renewed"}[k-1]
-	}
-	return fmt.Sprintf("ChangeKind(%d)", int(k))
-}
-
-// Change says what Ensure or Renew did or found for one node.
-type Change struct {
-	Node string // or ClientName
-	Kind ChangeKind
-	Why  string // "new node", "SANs changed: +10.0.0.9 -10.0.0.8", "expires 2027-11-30 (in 12 days)"
-}
-
-func (c Change) String() string { return c.Node + ": " + c.Kind.String() + " (" + c.Why + ")" }
-
-const date = "2006-01-02"
-
-// plan is the decision for one stored certificate slot.
-type plan struct {
-	name, dir string
-	want      *x509.Certificate
-	kind      ChangeKind // 0: reuse silently
-	why       string
-	cert, key []byte
-}
-
-// fresh: the pair must be (re)issued.
-func (p plan) fresh() bool { return p.kind != 0 && p.kind != Expiring }
-
-// Ensure returns every request's material. A stored certificate is reused
-// byte for byte while it is signed by this CA, matches its key, has exactly
-// the requested SANs and usages and has not expired; otherwise a new key and
-// certificate are issued and stored. A reused certificate within RenewBefore
-// of expiry is reported as Expiring but not replaced, so renders stay
-// stable until the operator runs `pki renew`. With readOnly, anything to
-// issue is an error wrapping ErrWouldIssue.
-func (s *Store) Ensure(reqs []Request, set Settings, readOnly bool) (map[string]Material, []Change, error) {
-	p, err := s.Pending(reqs, set)
+// newCA makes a CA in memory: its store (with the key) and its files.
+func newCA(dir, name string, set Settings) (*Store, []file, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, err
 	}
-	if readOnly && len(p.need) > 0 {
-		return nil, nil, fmt.Errorf("%w for %s", ErrWouldIssue, strings.Join(p.need, ", "))
+	pub, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	if err != nil {
+		return nil, nil, err
 	}
-	if err := p.Commit(); err != nil {
-		return nil, p.Changes, err
+	skid := sha256.Sum256(pub) // RFC 7093 method 1: truncated SHA-256
+	cn := "swarmboot CA"
+	if name != "" {
+		cn = name + " " + cn
 	}
-	return p.Material, p.Changes, nil
+	tmpl := &x509.Certificate{
+		Subject:               pkix.Name{CommonName: cn, Organization: []string{"swarmboot"}},
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		MaxPathLenZero:        true, // signs leaves only
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		SubjectKeyId:          skid[:20],
+	}
+	ca, err := sign(tmpl, nil, &key.PublicKey, key, set.Now, set.CAValidity)
+	if err != nil {
+		return nil, nil, err
+	}
+	keyPEM, err := encodeKey(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	s := &Store{dir: dir, cas: []*x509.Certificate{ca}, caPEM: encodeCerts(ca), issuer: ca, key: key}
+	return s, []file{{"ca-key.pem", keyPEM, 0o600}, {"ca.pem", s.caPEM, 0o644}}, nil
 }
 
-// Issue is what Ensure would do, held in memory until Commit: a caller
-// that may still fail (a render) writes nothing until it has succeeded.
-type Issue struct {
-	Material map[string]Material
-	Changes  []Change
-	need     []string // nodes to (re)issue, with why
-	commit   []func() error
-}
-
-// Commit writes what the Issue made: a new CA first, then each node's
-// pair. It runs once; later calls do nothing.
-func (p *Issue) Commit() error {
-	for len(p.commit) > 0 {
-		f := p.commit[0]
-		if err := f(); err != nil {
-			return err
+// sign creates a certificate valid from now-skew to now+validity, within
+// the issuer's own validity (a leaf cannot outlive its CA); parent nil
+// makes it self-signed.
+func sign(tmpl, parent *x509.Certificate, pub crypto.PublicKey, key crypto.Signer, now time.Time, validity time.Duration) (*x509.Certificate, error) {
+	t := *tmpl
+	var err error
+	if t.SerialNumber, err = serial(); err != nil {
+		return nil, err
+	}
+	t.NotBefore = now.Add(-skew).UTC().Truncate(time.Second)
+	t.NotAfter = now.Add(validity).UTC().Truncate(time.Second)
+	if parent == nil {
+		parent = &t
+	} else {
+		t.NotBefore = latest(t.NotBefore, parent.NotBefore)
+		if t.NotAfter.After(parent.NotAfter) {
+			t.NotAfter = parent.NotAfter
 		}
-		p.commit = p.commit[1:]
 	}
-	return nil
-}
-
-// Pending assesses the requests as Ensure does and issues what is missing
-// or stale in memory; Commit stores it.
-func (s *Store) Pending(reqs []Request, set Settings) (*Issue, error) {
-	set, plans, err := s.assessAll(reqs, set)
+	der, err := x509.CreateCertificate(rand.Reader, &t, parent, pub, key)
 	if err != nil {
 		return nil, err
 	}
-	out := &Issue{Material: make(map[string]Material, len(plans)), commit: slices.Clone(s.pendingCA)}
-	if len(s.pendingCA) > 0 {
-		out.commit = append(out.commit, func() error { s.pendingCA = nil; return nil })
-	}
-	for i := range plans {
-		p := &plans[i]
-		if p.fresh() {
-			out.need = append(out.need, p.name+" ("+p.why+")")
-			if err := s.mint(p, set); err != nil {
-				return nil, err
-			}
-			out.commit = append(out.commit, func() error { return s.save(p) })
-		}
-		if p.kind != 0 {
-			out.Changes = append(out.Changes, Change{p.name, p.kind, p.why})
-		}
-		out.Material[p.name] = Material{CA: s.caPEM, Cert: p.cert, Key: p.key}
-	}
-	return out, nil
+	return x509.ParseCertificate(der)
 }
 
-// Renew re-issues the node and client certificates within RenewBefore of
-// expiry (all of them with force), and whatever Ensure would re-issue.
-func (s *Store) Renew(reqs []Request, set Settings, force bool) ([]Change, error) {
-	set, plans, err := s.assessAll(reqs, set)
-	if err != nil {
-		return nil, err
+func latest(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
 	}
-	cp, err := s.assess(ClientName, filepath.Join(s.dir, "client"), clientTemplate(), set)
-	if err != nil {
-		return nil, err
-	}
-	var changes []Change
-	for _, p := range append(plans, cp) {
-		switch {
-		case p.kind == Expiring:
-			p.kind = Renewed
-		case p.kind == 0 && force:
-			p.kind, p.why = Renewed, "forced"
-		}
-		if !p.fresh() {
-			continue
-		}
-		if err := s.store(&p, set); err != nil {
-			return changes, err
-		}
-		changes = append(changes, Change{p.name, p.kind, p.why})
-	}
-	return changes, nil
+	return a
 }
 
-// assessAll completes the settings and assesses every request.
-func (s *Store) assessAll(reqs []Request, set Settings) (Settings, []plan, error) {
-	set, err := set.norm()
-	if err != nil {
-		return set, nil, err
-	}
-	plans, err := s.plans(reqs, set)
-	return set, plans, err
-}
-
-// plans validates the requests and assesses each node's stored pair, in
-// name order so changes and errors come out the same on every run.
-func (s *Store) plans(reqs []Request, set Settings) ([]plan, error) {
-	reqs = slices.Clone(reqs)
-	slices.SortFunc(reqs, func(a, b Request) int { return strings.Compare(a.Name, b.Name) })
-	var out []plan
-	for i, r := range reqs {
-		if i > 0 && reqs[i-1].Name == r.Name {
-			return nil, fmt.Errorf("pki: node %q requested twice", r.Name)
-		}
-		want, err := nodeTemplate(r)
-		if err != nil {
-			return nil, err
-		}
-		p, err := s.assess(r.Name, filepath.Join(s.dir, "nodes", r.Name), want, set)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, nil
-}
-
-func (s *Store) assess(name, dir string, want *x509.Certificate, set Settings) (plan, error) {
-	p := plan{name: name, dir: dir, want: want}
-	cert, key, err := readPair(dir)
-	if err != nil {
-		return p, err
-	}
-	if cert == nil && key == nil {
-		p.kind, p.why = Issued, "new node"
-		if name == ClientName {
-			p.why = "missing"
-		}
-		return p, nil
-	}
-	if why := s.problem(cert, key, want, set.Now); why != "" {
-		p.kind, p.why = Reissued, why
-		return p, nil
-	}
-	p.cert, p.key = cert, key
-	c, _ := parseCert(cert) // problem parsed it already
-	if left := c.NotAfter.Sub(set.Now); left <= set.RenewBefore {
-		p.kind, p.why = Expiring, fmt.Sprintf("expires %s (%s)", c.NotAfter.Format(date), until(left))
-		if !c.NotAfter.Before(s.ca.NotAfter) {
-			// Renewing cannot help: leaves are capped at the CA's expiry.
-			p.why += "; the CA expires then too: run `swarmboot pki init --force FILE`"
+// serial is a positive random 128-bit serial number.
+func serial() (*big.Int, error) {
+	for {
+		n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 128))
+		if err != nil || n.Sign() > 0 {
+			return n, err
 		}
 	}
-	return p, nil
 }
 
-// problem says why a stored pair cannot be reused for want, "" if it can.
-func (s *Store) problem(certPEM, keyPEM []byte, want *x509.Certificate, now time.Time) string {
-	c, err := parseCert(certPEM)
-	if err != nil {
-		return "unreadable certificate: " + err.Error()
-	}
-	if !bytes.Equal(c.RawIssuer, s.ca.RawSubject) || c.CheckSignatureFrom(s.ca) != nil {
-		return "signed by another CA"
-	}
-	if keyPEM == nil {
-		return "key missing"
-	}
-	if k, err := parseKey(keyPEM); err != nil {
-		return "unreadable key: " + err.Error()
-	} else if !keyMatches(k, c) {
-		return "key does not match certificate"
-	}
-	var why []string
-	if d := sanDiff(want, c); d != "" {
-		why = append(why, "SANs changed: "+d)
-	}
-	if c.IsCA || c.KeyUsage != want.KeyUsage || len(c.UnknownExtKeyUsage) > 0 ||
-		!slices.Equal(sortedEKU(c), sortedEKU(want)) || c.Subject.CommonName != want.Subject.CommonName {
-		why = append(why, "subject or usages changed")
-	}
-	switch {
-	case now.After(c.NotAfter):
-		why = append(why, "expired "+c.NotAfter.Format(date))
-	case now.Before(c.NotBefore):
-		why = append(why, "not valid before "+c.NotBefore.Format(time.RFC3339))
-	}
-	return strings.Join(why, "; ")
-}
-
-// mint issues a new pair for p, in memory; save writes it.
-func (s *Store) mint(p *plan, set Settings) error {
-	cert, key, err := s.issue(p.want, set)
-	if err != nil {
-		return err
-	}
-	p.cert, p.key = cert, key
-	return nil
-}
-
-// save writes p's pair. The key goes first: a crash between the two
-// renames leaves a pair that does not match, which the next run detects
-// and re-issues.
-func (s *Store) save(p *plan) error {
-	files := []file{{"key.pem", p.key, 0o600}, {"cert.pem", p.cert, 0o644}}
-	if p.name == ClientName { // DOCKER_CERT_PATH wants ca.pem beside the pair
-		files = append(files, file{"ca.pem", s.caPEM, 0o644})
-	}
-	var made []string
-	_, err := writeAll(p.dir, &made, files)
-	return err
-}
-
-// store issues a new pair for p and writes it.
-func (s *Store) store(p *plan, set Settings) error {
-	if err := s.mint(p, set); err != nil {
-		return err
-	}
-	return s.save(p)
-}
-
-// issue makes a new P-256 key and a certificate for tmpl signed by the CA.
-func (s *Store) issue(tmpl *x509.Certificate, set Settings) (cert, key []byte, err error) {
-	if set.Now.After(s.ca.NotAfter) {
-		return nil, nil, fmt.Errorf("the CA in %s expired on %s; run `swarmboot pki init --force FILE`",
-			filepath.Join(s.dir, "ca.pem"), s.ca.NotAfter.Format(date))
-	}
+// issue makes a new P-256 key and a certificate for tmpl signed by the
+// CA's key. Callers checked that the CA is valid now.
+func (s *Store) issue(tmpl *x509.Certificate, set Settings) (pair, error) {
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, nil, err
+		return pair{}, err
 	}
-	if cert, err = sign(tmpl, s.ca, &k.PublicKey, s.key, set.Now, set.Validity); err != nil {
-		return nil, nil, err
+	c, err := sign(tmpl, s.issuer, &k.PublicKey, s.key, set.Now, set.Validity)
+	if err != nil {
+		return pair{}, err
 	}
-	key, err = encodeKey(k)
-	return cert, key, err
+	if len(c.Raw) > MaxCertSize {
+		return pair{}, fmt.Errorf("the certificate of %s would be %d bytes, over the %d KiB TLS peers accept: give it fewer names (tls.sans, nodes[].sans)", c.Subject.CommonName, len(c.Raw), MaxCertSize>>10)
+	}
+	return pair{cert: c, key: k}, nil
 }
 
 // nodeTemplate validates r and returns the certificate it asks for. Every
@@ -315,6 +174,9 @@ func (s *Store) issue(tmpl *x509.Certificate, set Settings) (cert, key []byte, e
 func nodeTemplate(r Request) (*x509.Certificate, error) {
 	if err := validName(r.Name); err != nil {
 		return nil, err
+	}
+	if n := len(r.DNS) + len(r.IPs); n > cluster.MaxSANs+1 { // +1: the node's own IP
+		return nil, fmt.Errorf("pki: node %s asks for %d names; a certificate holds at most %d besides the node's own (tls.sans and nodes[].sans together)", r.Name, n-1, cluster.MaxSANs)
 	}
 	dns := []string{r.Name, "localhost"}
 	for _, d := range r.DNS {
@@ -397,18 +259,19 @@ func sanDiff(want, have *x509.Certificate) string {
 	w, h := sans(want), sans(have)
 	var d []string
 	for _, x := range w {
-		if !slices.Contains(h, x) {
+		if _, found := slices.BinarySearch(h, x); !found {
 			d = append(d, "+"+x)
 		}
 	}
 	for _, x := range h {
-		if !slices.Contains(w, x) {
+		if _, found := slices.BinarySearch(w, x); !found {
 			d = append(d, "-"+x)
 		}
 	}
 	return strings.Join(d, " ")
 }
 
+// sans lists a certificate's DNS and IP names, sorted, once each.
 func sans(c *x509.Certificate) []string {
 	out := slices.Clone(c.DNSNames)
 	for _, ip := range c.IPAddresses {
@@ -418,21 +281,4 @@ func sans(c *x509.Certificate) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
-}
-
-func sortedEKU(c *x509.Certificate) []x509.ExtKeyUsage {
-	e := slices.Clone(c.ExtKeyUsage)
-	slices.Sort(e)
-	return slices.Compact(e)
-}
-
-func until(d time.Duration) string {
-	switch days := int(d.Hours() / 24); {
-	case d <= 0:
-		return "now"
-	case days >= 2:
-		return fmt.Sprintf("in %d days", days)
-	default:
-		return fmt.Sprintf("in %d hours", int(d.Hours()+0.5))
-	}
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"net/netip"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -49,7 +51,7 @@ func newStore(t *testing.T) (string, *Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"ca-key.pem", "ca.pem", "client/ca.pem", "client/key.pem", "client/cert.pem"}
+	want := []string{"ca-key.pem", "ca.pem", "client/key.pem", "client/cert.pem", "client/ca.pem"}
 	for i := range want {
 		want[i] = filepath.Join(dir, want[i])
 	}
@@ -63,9 +65,40 @@ func newStore(t *testing.T) (string, *Store) {
 	return dir, s
 }
 
+// ensure plans reqs in dir as a render does (MakeCA) and commits.
+func ensure(t *testing.T, dir string, reqs []Request, set Settings) (map[string]Material, []Change, error) {
+	t.Helper()
+	return run(dir, reqs, set, PlanOptions{CA: MakeCA})
+}
+
+// run plans in dir with o and commits, as one transaction.
+func run(dir string, reqs []Request, set Settings, o PlanOptions) (map[string]Material, []Change, error) {
+	tx, err := Begin(dir, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer tx.Close()
+	p, err := tx.Plan(reqs, set, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p.Material, p.Changes, p.Commit()
+}
+
+// peek plans in dir and commits nothing: what a render would do.
+func peek(t *testing.T, dir string, reqs []Request, set Settings) (*Prepared, error) {
+	t.Helper()
+	tx, err := Begin(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Close()
+	return tx.Plan(reqs, set, PlanOptions{CA: MakeCA})
+}
+
 func mustCert(t *testing.T, b []byte) *x509.Certificate {
 	t.Helper()
-	c, err := parseCert(b)
+	c, err := parseCertFile("test", b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +129,7 @@ func openssl(t *testing.T, dir, cert, purpose string) error {
 // implementations accept them for exactly the intended purposes.
 func TestIssueVerify(t *testing.T) {
 	dir, s := newStore(t)
-	mat, changes, err := s.Ensure(seedReqs, at(t0), false)
+	mat, changes, err := ensure(t, dir, seedReqs, at(t0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,8 +205,8 @@ func TestIssueVerify(t *testing.T) {
 // servers and clients, and the operator's only as a client.
 func TestOpenSSLVerify(t *testing.T) {
 	testutil.NeedTool(t, "openssl", "openssl")
-	dir, s := newStore(t)
-	if _, _, err := s.Ensure(seedReqs, at(t0), false); err != nil {
+	dir, _ := newStore(t)
+	if _, _, err := ensure(t, dir, seedReqs, at(t0)); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -268,8 +301,8 @@ func handshake(t *testing.T, server Material, client *tls.Certificate) (error, b
 }
 
 func TestMutualTLS(t *testing.T) {
-	_, s := newStore(t)
-	mat, _, err := s.Ensure(seedReqs, at(t0), false)
+	dir, s := newStore(t)
+	mat, _, err := ensure(t, dir, seedReqs, at(t0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,8 +310,8 @@ func TestMutualTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, other := newStore(t)
-	otherMat, _, err := other.Ensure(seedReqs[:1], at(t0), false)
+	otherDir, _ := newStore(t)
+	otherMat, _, err := ensure(t, otherDir, seedReqs[:1], at(t0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,44 +337,46 @@ func TestMutualTLS(t *testing.T) {
 	}
 }
 
+// Modes are set, not left to the umask: the same under umask 000 (which
+// would make keys world-readable) and 077 (which would hide ca.pem).
 func TestModes(t *testing.T) {
-	dir, s := newStore(t)
-	if _, _, err := s.Ensure(seedReqs, at(t0), false); err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]os.FileMode{
-		".": 0o700, "ca-key.pem": 0o600, "ca.pem": 0o644,
-		"client": 0o700, "client/key.pem": 0o600, "client/cert.pem": 0o644, "client/ca.pem": 0o644,
-		"nodes": 0o700, "nodes/manager": 0o700, "nodes/manager/key.pem": 0o600, "nodes/manager/cert.pem": 0o644,
-	}
-	n := 0
-	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		rel, _ := filepath.Rel(dir, p)
-		fi, _ := d.Info()
-		if m, ok := want[rel]; ok && fi.Mode().Perm() != m {
-			t.Errorf("%s mode %04o, want %04o", rel, fi.Mode().Perm(), m)
+	for _, umask := range []int{0, 0o077, 0o022} {
+		old := syscall.Umask(umask)
+		dir, _ := newStore(t)
+		_, _, err := ensure(t, dir, seedReqs, at(t0))
+		syscall.Umask(old)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if strings.Contains(rel, ".tmp") {
-			t.Errorf("temp file left behind: %s", rel)
+		want := map[string]os.FileMode{
+			".": 0o700, "ca-key.pem": 0o600, "ca.pem": 0o644, ".lock": 0o600,
+			"client": 0o700, "client/key.pem": 0o600, "client/cert.pem": 0o644, "client/ca.pem": 0o644,
+			"nodes": 0o700, "nodes/manager": 0o700, "nodes/manager/key.pem": 0o600, "nodes/manager/cert.pem": 0o644,
+			"nodes/node-1": 0o700, "nodes/node-1/key.pem": 0o600, "nodes/node-1/cert.pem": 0o644,
 		}
-		n++
-		return nil
-	})
-	if n != 14 {
-		t.Errorf("walked %d entries, want 14", n)
-	}
-	if err := os.Chmod(filepath.Join(dir, "ca-key.pem"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Open(dir); err == nil || !strings.Contains(err.Error(), "chmod 600") {
-		t.Errorf("Open with a 0644 CA key: %v", err)
+		var got []string
+		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			rel, _ := filepath.Rel(dir, p)
+			fi, _ := d.Info()
+			got = append(got, rel)
+			if m, ok := want[rel]; !ok {
+				t.Errorf("umask %03o: unexpected %s in the PKI", umask, rel)
+			} else if fi.Mode().Perm() != m {
+				t.Errorf("umask %03o: %s mode %04o, want %04o", umask, rel, fi.Mode().Perm(), m)
+			}
+			return nil
+		})
+		if len(got) != len(want) {
+			t.Errorf("umask %03o: the PKI holds %q, want the %d entries of %v", umask, got, len(want), want)
+		}
 	}
 }
 
+// Open refuses what it cannot use, naming the file and what to do, and
+// never advises replacing the CA.
 func TestOpenErrors(t *testing.T) {
-	_, other := newStore(t)
-	otherDir := other.Dir()
-	if _, _, err := other.Ensure(seedReqs[:1], at(t0), false); err != nil {
+	otherDir, _ := newStore(t)
+	if _, _, err := ensure(t, otherDir, seedReqs[:1], at(t0)); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -350,9 +385,12 @@ func TestOpenErrors(t *testing.T) {
 		want   string
 	}{
 		{"no CA", func(dir string) { os.Remove(dir + "/ca.pem"); os.Remove(dir + "/ca-key.pem") }, "swarmboot pki init FILE"},
-		{"key missing", func(dir string) { os.Remove(dir + "/ca-key.pem") }, "ca-key.pem is missing"},
-		{"garbage PEM", func(dir string) { os.WriteFile(dir+"/ca.pem", []byte("hello"), 0o644) }, "ca.pem: no PEM CERTIFICATE"},
-		{"garbage key", func(dir string) { os.WriteFile(dir+"/ca-key.pem", []byte("hello"), 0o600) }, "ca-key.pem: no PEM"},
+		{"certificate missing", func(dir string) { os.Remove(dir + "/ca.pem") }, "ca.pem is missing but"},
+		{"garbage PEM", func(dir string) { os.WriteFile(dir+"/ca.pem", []byte("hello"), 0o644) }, "ca.pem holds no PEM CERTIFICATE block"},
+		{"garbage key", func(dir string) { os.WriteFile(dir+"/ca-key.pem", []byte("hello"), 0o600) }, "ca-key.pem holds 0 PEM blocks"},
+		{"damaged key", func(dir string) {
+			os.WriteFile(dir+"/ca-key.pem", pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: []byte("junk")}), 0o600)
+		}, "the CA key cannot be made again; put back a good copy from a backup"},
 		{"key of another CA", func(dir string) {
 			os.WriteFile(dir+"/ca-key.pem", mustRead(t, otherDir+"/ca-key.pem"), 0o600)
 		}, "ca-key.pem does not belong to"},
@@ -360,6 +398,7 @@ func TestOpenErrors(t *testing.T) {
 			os.WriteFile(dir+"/ca.pem", mustRead(t, otherDir+"/nodes/manager/cert.pem"), 0o644)
 			os.WriteFile(dir+"/ca-key.pem", mustRead(t, otherDir+"/nodes/manager/key.pem"), 0o600)
 		}, "is not a CA certificate"},
+		{"readable key", func(dir string) { os.Chmod(dir+"/ca-key.pem", 0o640) }, "run `chmod 600 "},
 	} {
 		dir, _ := newStore(t)
 		tc.break_(dir)
@@ -367,36 +406,44 @@ func TestOpenErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: Open error %v, want it to mention %q", tc.name, err, tc.want)
 		}
+		if err != nil && (strings.Contains(err.Error(), "--force") || strings.Contains(err.Error(), "init")) && tc.name != "no CA" {
+			t.Errorf("%s: the message steers towards a new CA: %v", tc.name, err)
+		}
 		if tc.name == "no CA" && !errors.Is(err, ErrNoCA) {
 			t.Errorf("no CA: %v does not wrap ErrNoCA", err)
 		}
 	}
 }
 
+// pki init keeps an existing CA; --force sets it aside, with what it
+// signed, in a dated backup folder, and makes a new one.
 func TestInitTwice(t *testing.T) {
-	dir, s := newStore(t)
-	if _, _, err := s.Ensure(seedReqs, at(t0), false); err != nil {
+	dir, _ := newStore(t)
+	if _, _, err := ensure(t, dir, seedReqs, at(t0)); err != nil {
 		t.Fatal(err)
 	}
-	ca, key := mustRead(t, dir+"/ca.pem"), mustRead(t, dir+"/ca-key.pem")
+	ca, key, node := mustRead(t, dir+"/ca.pem"), mustRead(t, dir+"/ca-key.pem"), mustRead(t, dir+"/nodes/manager/cert.pem")
 	_, err := Init(dir, "seed", at(t0), false)
-	if !errors.Is(err, ErrExists) || !strings.Contains(err.Error(), "--force replaces it (every node certificate must then be re-issued)") {
+	if !errors.Is(err, ErrExists) || !strings.Contains(err.Error(), "nothing was changed") {
 		t.Fatalf("second Init: %v", err)
 	}
 	if !bytes.Equal(ca, mustRead(t, dir+"/ca.pem")) || !bytes.Equal(key, mustRead(t, dir+"/ca-key.pem")) {
 		t.Fatal("second Init changed the CA")
 	}
-	if _, err := os.Stat(dir + "/nodes/manager/cert.pem"); err != nil {
-		t.Fatal("second Init touched nodes/:", err)
-	}
-	if _, err := Init(dir, "seed", at(t0), true); err != nil {
+	later := t0.Add(time.Minute)
+	if _, err := Init(dir, "seed", at(later), true); err != nil {
 		t.Fatal(err)
 	}
 	if bytes.Equal(ca, mustRead(t, dir+"/ca.pem")) || bytes.Equal(key, mustRead(t, dir+"/ca-key.pem")) {
-		t.Error("Init --force kept the old CA")
+		t.Error("Init --force kept the old CA in place")
+	}
+	backup := filepath.Join(dir, "backup", later.UTC().Format("20060102T150405Z"))
+	if !bytes.Equal(ca, mustRead(t, backup+"/ca.pem")) || !bytes.Equal(key, mustRead(t, backup+"/ca-key.pem")) ||
+		!bytes.Equal(node, mustRead(t, backup+"/nodes/manager/cert.pem")) {
+		t.Errorf("Init --force did not keep the old CA and its certificates in %s", backup)
 	}
 	if _, err := os.Stat(dir + "/nodes"); !os.IsNotExist(err) {
-		t.Errorf("Init --force left nodes/ (signed by the old CA): %v", err)
+		t.Errorf("Init --force left nodes/ (signed by the old CA) in place: %v", err)
 	}
 	s2, err := Open(dir)
 	if err != nil {
@@ -405,48 +452,52 @@ func TestInitTwice(t *testing.T) {
 	if _, err := s2.Client(); err != nil {
 		t.Errorf("client after --force: %v", err)
 	}
+	// A second --force in the same second gets a folder of its own.
+	if _, err := Init(dir, "seed", at(later), true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(backup + "-2/ca-key.pem"); err != nil {
+		t.Errorf("the second backup: %v", err)
+	}
 }
 
-// A failed Init removes what it wrote: here client/ is a file, so Init
-// fails after writing the CA.
+// A failed Init changes nothing: here client/ is a file, so the new
+// client certificate has nowhere to go.
 func TestInitFailureCleansUp(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(dir+"/client", []byte("in the way"), 0o644)
-	if _, err := Init(dir, "seed", at(t0), false); err == nil {
-		t.Fatal("Init succeeded with client/ blocked")
+	_, err := Init(dir, "seed", at(t0), false)
+	if err == nil || !strings.Contains(err.Error(), "client is a file where swarmboot keeps a folder") {
+		t.Fatalf("Init with client/ blocked: %v", err)
 	}
+	var names []string
 	ents, _ := os.ReadDir(dir)
-	if len(ents) != 1 || ents[0].Name() != "client" {
-		var names []string
-		for _, e := range ents {
-			names = append(names, e.Name())
-		}
-		t.Errorf("after failed Init the directory holds %q, want only the pre-existing client", names)
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if !slices.Equal(names, []string{".lock", "client"}) {
+		t.Errorf("after failed Init the folder holds %q, want only the lock and the pre-existing client", names)
 	}
 }
 
-func TestEnsureReuse(t *testing.T) {
-	dir, s := newStore(t)
-	first, _, err := s.Ensure(seedReqs, at(t0), false)
+func TestReuse(t *testing.T) {
+	dir, _ := newStore(t)
+	first, _, err := ensure(t, dir, seedReqs, at(t0))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Same requests in another order, SANs shuffled and duplicated, a later
-	// clock and a freshly opened store: byte-identical, nothing to report.
+	// clock: byte-identical, nothing to report, nothing to write.
 	shuffled := []Request{
 		{Name: "node-1", IPs: ips("fd00::6", "10.0.0.6", "::ffff:10.0.0.6", "127.0.0.1")},
 		{Name: "manager", IPs: ips("10.0.0.5"), DNS: []string{"*.swarm.example.com", "MANAGER.example.com", "localhost"}},
 	}
-	s2, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	again, changes, err := s2.Ensure(shuffled, at(t0.Add(24*time.Hour)), true)
-	if err != nil || len(changes) != 0 {
-		t.Fatalf("second Ensure: changes %v, err %v", changes, err)
+	p, err := peek(t, dir, shuffled, at(t0.Add(24*time.Hour)))
+	if err != nil || len(p.Changes) != 0 || p.Writes() {
+		t.Fatalf("second plan: changes %v, writes %v, err %v", p.Changes, p.Writes(), err)
 	}
 	for name := range first {
-		if !bytes.Equal(first[name].Cert, again[name].Cert) || !bytes.Equal(first[name].Key, again[name].Key) || !bytes.Equal(first[name].CA, again[name].CA) {
+		if !bytes.Equal(first[name].Cert, p.Material[name].Cert) || !bytes.Equal(first[name].Key, p.Material[name].Key) || !bytes.Equal(first[name].CA, p.Material[name].CA) {
 			t.Errorf("%s material changed between calls", name)
 		}
 	}
@@ -454,10 +505,7 @@ func TestEnsureReuse(t *testing.T) {
 	// A changed IP re-issues that node only.
 	moved := slices.Clone(seedReqs)
 	moved[1].IPs = ips("10.0.0.9", "fd00::6")
-	if _, _, err := s.Ensure(moved, at(t0), true); !errors.Is(err, ErrWouldIssue) || !strings.Contains(err.Error(), "node-1") {
-		t.Errorf("readOnly with a changed SAN: %v", err)
-	}
-	third, changes, err := s.Ensure(moved, at(t0), false)
+	third, changes, err := ensure(t, dir, moved, at(t0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -470,34 +518,80 @@ func TestEnsureReuse(t *testing.T) {
 	}
 
 	// A certificate from another CA is re-issued.
-	_, other := newStore(t)
-	om, _, _ := other.Ensure(moved[:1], at(t0), false)
+	otherDir, _ := newStore(t)
+	om, _, _ := ensure(t, otherDir, moved[:1], at(t0))
 	os.WriteFile(dir+"/nodes/manager/cert.pem", om["manager"].Cert, 0o644)
 	os.WriteFile(dir+"/nodes/manager/key.pem", om["manager"].Key, 0o600)
-	_, changes, err = s.Ensure(moved, at(t0), false)
+	_, changes, err = ensure(t, dir, moved, at(t0))
 	if err != nil || !slices.Equal(changes, []Change{{"manager", Reissued, "signed by another CA"}}) {
 		t.Errorf("foreign certificate: changes %v, err %v", changes, err)
 	}
 
-	// A key that does not match is re-issued, too (a crash between renames).
+	// A key that does not match is re-issued, too.
 	os.WriteFile(dir+"/nodes/manager/key.pem", om["manager"].Key, 0o600)
-	if _, changes, _ = s.Ensure(moved, at(t0), false); len(changes) != 1 || changes[0].Why != "key does not match certificate" {
+	if _, changes, _ = ensure(t, dir, moved, at(t0)); len(changes) != 1 || changes[0].Why != "key does not match certificate" {
 		t.Errorf("mismatched key: %v", changes)
 	}
 
-	// readOnly with a missing node names it and writes nothing.
-	_, _, err = s.Ensure(append(moved, Request{Name: "node-2"}), at(t0), true)
-	if !errors.Is(err, ErrWouldIssue) || !strings.Contains(err.Error(), "node-2 (new node)") {
-		t.Errorf("readOnly with a new node: %v", err)
+	// Nothing is written before Commit.
+	p, err = peek(t, dir, append(moved, Request{Name: "node-2"}), at(t0))
+	if err != nil || len(p.Changes) != 1 || p.Changes[0] != (Change{"node-2", Issued, "new node"}) {
+		t.Fatalf("a new node: %v, %v", p.Changes, err)
 	}
 	if _, err := os.Stat(dir + "/nodes/node-2"); !os.IsNotExist(err) {
-		t.Error("readOnly Ensure created nodes/node-2")
+		t.Error("an uncommitted plan created nodes/node-2")
+	}
+}
+
+// signedBy issues a certificate for tmpl from the CA in dir, outside
+// swarmboot's rules: what another tool, or an older swarmboot, left.
+func signedBy(t *testing.T, dir string, tmpl *x509.Certificate, now time.Time) (cert, key []byte) {
+	t.Helper()
+	s, err := load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.issue(tmpl, Settings{Now: now, Validity: 8760 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := p.material(s.caPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.Cert, m.Key
+}
+
+// A stored certificate with other usages is issued again, whichever usage
+// differs: nodes dial out, so a server-only certificate would be refused.
+func TestUsagesChanged(t *testing.T) {
+	dir, _ := newStore(t)
+	if _, _, err := ensure(t, dir, seedReqs, at(t0)); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := nodeTemplate(seedReqs[0])
+	for name, edit := range map[string]func(*x509.Certificate){
+		"server only":      func(c *x509.Certificate) { c.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth} },
+		"extra usage":      func(c *x509.Certificate) { c.ExtKeyUsage = append(c.ExtKeyUsage, x509.ExtKeyUsageCodeSigning) },
+		"key encipherment": func(c *x509.Certificate) { c.KeyUsage |= x509.KeyUsageKeyEncipherment },
+		"other subject":    func(c *x509.Certificate) { c.Subject.CommonName = "intruder" },
+	} {
+		tmpl := *want
+		tmpl.ExtKeyUsage = slices.Clone(want.ExtKeyUsage)
+		edit(&tmpl)
+		cert, key := signedBy(t, dir, &tmpl, t0)
+		os.WriteFile(dir+"/nodes/manager/cert.pem", cert, 0o644)
+		os.WriteFile(dir+"/nodes/manager/key.pem", key, 0o600)
+		_, changes, err := ensure(t, dir, seedReqs, at(t0))
+		if err != nil || !slices.Equal(changes, []Change{{"manager", Reissued, "subject or usages changed"}}) {
+			t.Errorf("%s: changes %v, err %v", name, changes, err)
+		}
 	}
 }
 
 func TestExpiry(t *testing.T) {
-	dir, s := newStore(t)
-	first, _, err := s.Ensure(seedReqs, at(t0), false)
+	dir, _ := newStore(t)
+	first, _, err := ensure(t, dir, seedReqs, at(t0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -505,84 +599,139 @@ func TestExpiry(t *testing.T) {
 	soon := notAfter.Add(-12 * 24 * time.Hour)
 
 	// Within RenewBefore: a warning, the same bytes.
-	mat, changes, err := s.Ensure(seedReqs, at(soon), true)
+	p, err := peek(t, dir, seedReqs, at(soon))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := "expires " + notAfter.Format(date) + " (in 12 days)"
-	if len(changes) != 2 || changes[0] != (Change{"manager", Expiring, want}) || changes[1].Kind != Expiring {
-		t.Errorf("changes = %v, want both Expiring %q", changes, want)
+	if len(p.Changes) != 3 || p.Changes[0] != (Change{"manager", Expiring, want}) || p.Changes[1].Kind != Expiring || p.Changes[2].Node != ClientName {
+		t.Errorf("changes = %v, want all Expiring %q", p.Changes, want)
 	}
-	if !bytes.Equal(mat["manager"].Cert, first["manager"].Cert) {
-		t.Error("an expiring certificate was replaced by Ensure")
+	if !bytes.Equal(p.Material["manager"].Cert, first["manager"].Cert) || p.Writes() {
+		t.Error("an expiring certificate was replaced by a render")
 	}
-	// Nothing is due at t0: Renew without force does nothing.
-	if ch, err := s.Renew(seedReqs, at(t0), false); err != nil || len(ch) != 0 {
-		t.Errorf("Renew of fresh certificates: %v, %v", ch, err)
+	renew := func(now time.Time, all bool) []Change {
+		t.Helper()
+		_, ch, err := run(dir, seedReqs, at(now), PlanOptions{CA: UseCA, Renew: true, RenewAll: all})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ch
+	}
+	// Nothing is due at t0: renew without force does nothing.
+	if ch := renew(t0, false); len(ch) != 0 {
+		t.Errorf("renew of fresh certificates: %v", ch)
 	}
 	// Renew replaces nodes and the client certificate, then all is quiet.
-	ch, err := s.Renew(seedReqs, at(soon), false)
-	if err != nil {
-		t.Fatal(err)
+	if ch := renew(soon, false); len(ch) != 3 || ch[0].Kind != Renewed || ch[2].Node != ClientName || ch[2].Kind != Renewed {
+		t.Errorf("renew: %v", ch)
 	}
-	if len(ch) != 3 || ch[0].Kind != Renewed || ch[2].Node != ClientName || ch[2].Kind != Renewed {
-		t.Errorf("Renew: %v", ch)
+	p, err = peek(t, dir, seedReqs, at(soon))
+	if err != nil || len(p.Changes) != 0 {
+		t.Errorf("after renew: %v, %v", p.Changes, err)
 	}
-	mat, changes, err = s.Ensure(seedReqs, at(soon), true)
-	if err != nil || len(changes) != 0 {
-		t.Errorf("Ensure after Renew: %v, %v", changes, err)
-	}
-	if c := mustCert(t, mat["manager"].Cert); !c.NotAfter.Equal(soon.Add(8760 * time.Hour)) {
+	if c := mustCert(t, p.Material["manager"].Cert); !c.NotAfter.Equal(soon.Add(8760 * time.Hour)) {
 		t.Errorf("renewed NotAfter %v", c.NotAfter)
 	}
 	if c := mustCert(t, mustRead(t, dir+"/client/cert.pem")); !c.NotAfter.Equal(soon.Add(8760 * time.Hour)) {
 		t.Errorf("renewed client NotAfter %v", c.NotAfter)
 	}
 	// force renews everything.
-	if ch, err := s.Renew(seedReqs, at(soon), true); err != nil || len(ch) != 3 || ch[1].Why != "forced" {
-		t.Errorf("Renew --force: %v, %v", ch, err)
+	if ch := renew(soon, true); len(ch) != 3 || ch[1].Why != "forced" {
+		t.Errorf("renew --force: %v", ch)
 	}
 
-	// Past NotAfter, Ensure re-issues on its own.
-	_, s2 := newStore(t)
-	if _, _, err := s2.Ensure(seedReqs, at(t0), false); err != nil {
+	// Past NotAfter, a render re-issues on its own.
+	dir2, _ := newStore(t)
+	if _, _, err := ensure(t, dir2, seedReqs, at(t0)); err != nil {
 		t.Fatal(err)
 	}
-	_, changes, err = s2.Ensure(seedReqs, at(notAfter.Add(time.Hour)), false)
-	if err != nil || len(changes) != 2 || changes[0].Kind != Reissued || !strings.HasPrefix(changes[0].Why, "expired") {
+	_, changes, err := ensure(t, dir2, seedReqs, at(notAfter.Add(time.Hour)))
+	if err != nil || len(changes) != 3 || changes[0].Kind != Reissued || !strings.HasPrefix(changes[0].Why, "expired") {
 		t.Errorf("after expiry: %v, %v", changes, err)
 	}
 }
 
+// A leaf never outlives its CA: issued near the CA's end, it ends with it.
+func TestLeafEndsWithCA(t *testing.T) {
+	dir, s := newStore(t)
+	caEnd := mustCert(t, s.CA()).NotAfter
+	late := caEnd.Add(-100 * 24 * time.Hour)
+	mat, _, err := ensure(t, dir, seedReqs, at(late))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := mustCert(t, mat["manager"].Cert); !c.NotAfter.Equal(caEnd) {
+		t.Errorf("a certificate issued 100 days before the CA's end runs to %v, past the CA's %v", c.NotAfter, caEnd)
+	}
+}
+
+// Nothing is issued from a CA that has expired or is not valid yet; the
+// message says what it means for the nodes, and writes nothing.
+func TestCANotValid(t *testing.T) {
+	dir, s := newStore(t)
+	ca := mustCert(t, s.CA())
+	for _, now := range []time.Time{ca.NotAfter.Add(time.Hour), ca.NotBefore.Add(-time.Hour)} {
+		_, _, err := ensure(t, dir, seedReqs, at(now))
+		if !errors.Is(err, ErrCAValidity) || !strings.Contains(err.Error(), "nodes") || strings.Contains(err.Error(), "init") {
+			t.Errorf("at %v: %v", now, err)
+		}
+		if _, err := os.Stat(dir + "/nodes"); !os.IsNotExist(err) {
+			t.Errorf("at %v: issued from a CA that is not valid", now)
+		}
+	}
+}
+
 func TestValidation(t *testing.T) {
-	_, s := newStore(t)
+	dir, _ := newStore(t)
 	long := strings.Repeat("a", 64)
+	many := make([]string, 102)
+	for i := range many {
+		many[i] = fmt.Sprintf("n%d.example.com", i)
+	}
 	for _, r := range []Request{
 		{Name: ""}, {Name: ".hidden"}, {Name: ".."}, {Name: "a/b"}, {Name: "Manager"}, {Name: "a_b"},
 		{Name: long}, {Name: "-a"}, {Name: "a..b"}, {Name: "10.0.0.1"},
 		{Name: "ok", DNS: []string{"foo..bar"}}, {Name: "ok", DNS: []string{"*"}}, {Name: "ok", DNS: []string{"a.*.com"}},
 		{Name: "ok", DNS: []string{"x-.com"}}, {Name: "ok", DNS: []string{"10.0.0.1"}}, {Name: "ok", DNS: []string{"a b"}},
 		{Name: "ok", IPs: []netip.Addr{{}}}, {Name: "ok", IPs: ips("fe80::1%eth0")},
+		{Name: "ok", DNS: many},
 	} {
-		if _, _, err := s.Ensure([]Request{r}, at(t0), false); err == nil {
+		if _, _, err := ensure(t, dir, []Request{r}, at(t0)); err == nil {
 			t.Errorf("accepted %+v", r)
 		}
 	}
-	if _, _, err := s.Ensure([]Request{{Name: "a"}, {Name: "a"}}, at(t0), false); err == nil {
+	if _, _, err := ensure(t, dir, []Request{{Name: "a"}, {Name: "a"}}, at(t0)); err == nil {
 		t.Error("accepted a duplicate node")
 	}
-	if _, _, err := s.Ensure([]Request{{Name: "a.b-1", DNS: []string{"*.Example.com"}}}, at(t0), false); err != nil {
+	if _, _, err := ensure(t, dir, []Request{{Name: "a.b-1", DNS: []string{"*.Example.com"}}}, at(t0)); err != nil {
 		t.Errorf("rejected a valid request: %v", err)
 	}
-	if _, _, err := s.Ensure(nil, Settings{Now: t0, Validity: time.Hour}, false); err == nil {
-		t.Error("accepted RenewBefore >= Validity")
+	for _, set := range []Settings{{Now: t0, Validity: time.Hour}, {Now: t0, Validity: 2 * time.Second, RenewBefore: time.Second}, {Now: t0, Validity: 100000 * time.Hour}} {
+		if _, _, err := ensure(t, dir, nil, set); err == nil {
+			t.Errorf("accepted %+v", set)
+		}
+	}
+	if _, _, err := ensure(t, dir, nil, Settings{Now: t0, Validity: 5 * time.Minute, RenewBefore: time.Minute}); err != nil {
+		t.Errorf("refused a validity of 5 minutes: %v", err)
 	}
 }
 
-// Node secrets travel in user-data, where providers cap the size.
+// The most names a description may give stays far under TLS limits.
 func TestSize(t *testing.T) {
-	_, s := newStore(t)
-	mat, _, err := s.Ensure(seedReqs, at(t0), false)
+	dir, _ := newStore(t)
+	r := Request{Name: "big", IPs: ips("10.0.0.1")}
+	for i := range 100 {
+		r.DNS = append(r.DNS, fmt.Sprintf("%s-%d.%s", strings.Repeat("x", 60), i, strings.Repeat("y.", 90)+"example"))
+	}
+	mat, _, err := ensure(t, dir, []Request{r}, at(t0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := mustCert(t, mat["big"].Cert); len(c.Raw) > MaxCertSize {
+		t.Errorf("a certificate of %d bytes passed the %d limit", len(c.Raw), MaxCertSize)
+	}
+	mat, _, err = ensure(t, dir, seedReqs, at(t0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -594,39 +743,37 @@ func TestSize(t *testing.T) {
 	}
 }
 
-// TestCreateWritesOnCommit: a CA made by Create and an Issue from it stay
-// in memory until Commit, so a render that fails leaves no PKI behind; the
+// A plan writes nothing, not even the folder, until Commit; the
 // committed PKI then serves the same material.
-func TestCreateWritesOnCommit(t *testing.T) {
+func TestNothingBeforeCommit(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "pki")
-	set := Settings{Now: time.Now()}
-	s, err := Create(dir, "c", set)
+	reqs := []Request{{Name: "a", IPs: ips("10.0.0.1")}}
+	tx, err := Begin(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	reqs := []Request{{Name: "a", IPs: []netip.Addr{netip.MustParseAddr("10.0.0.1")}}}
-	iss, err := s.Pending(reqs, set)
-	if err != nil {
-		t.Fatal(err)
+	p, err := tx.Plan(reqs, at(t0), PlanOptions{CA: MakeCA, Name: "c"})
+	if err != nil || !p.Created || len(p.Changes) != 1 || p.Changes[0].Why != "new CA" {
+		t.Fatalf("plan: %+v, %v", p, err)
 	}
-	if len(iss.Changes) != 1 || iss.Changes[0].Kind != Issued || len(iss.Material["a"].Key) == 0 {
-		t.Fatalf("pending issue: %+v", iss.Changes)
-	}
+	tx.Close() // no Commit: a render that failed
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
-		t.Fatalf("Create and Pending wrote to %s before Commit: %v", dir, err)
+		t.Fatalf("an uncommitted plan left %s: %v", dir, err)
 	}
-	if err := iss.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	s2, err := Open(dir)
+	tx, err = Begin(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, changes, err := s2.Ensure(reqs, set, true)
-	if err != nil || len(changes) != 0 || !bytes.Equal(got["a"].Key, iss.Material["a"].Key) || !bytes.Equal(got["a"].CA, iss.Material["a"].CA) {
-		t.Fatalf("the committed PKI does not serve what was issued: %v %v", changes, err)
+	p, err = tx.Plan(reqs, at(t0), PlanOptions{CA: MakeCA, Name: "c"})
+	if err == nil {
+		err = p.Commit()
 	}
-	if _, err := Create(dir, "c", set); !errors.Is(err, ErrExists) {
-		t.Errorf("Create over an existing CA: %v", err)
+	tx.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := peek(t, dir, reqs, at(t0))
+	if err != nil || len(again.Changes) != 0 || !bytes.Equal(again.Material["a"].Key, p.Material["a"].Key) || !bytes.Equal(again.Material["a"].CA, p.Material["a"].CA) {
+		t.Fatalf("the committed PKI does not serve what was issued: %v %v", again.Changes, err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/swarmboot/swarmboot/examples"
@@ -22,11 +23,25 @@ import (
 func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
 	t.Helper()
 	if len(args) > 0 && (args[0] == "render" || args[0] == "vagrant") && !slices.Contains(args, "--pki") {
-		args = append(args, "--pki", filepath.Join(t.TempDir(), "pki"))
+		args = append(args, "--pki", testPKI(t))
 	}
 	var out, errb bytes.Buffer
 	code := Main(args, strings.NewReader(stdin), &out, &errb)
 	return code, out.String(), errb.String()
+}
+
+// testPKIs is one PKI folder per test: renders into one output must keep
+// their CA, as the nodes of that output trust it.
+var testPKIs sync.Map
+
+func testPKI(t *testing.T) string {
+	dir, ok := testPKIs.Load(t)
+	if !ok {
+		dir = filepath.Join(t.TempDir(), "pki")
+		testPKIs.Store(t, dir)
+		t.Cleanup(func() { testPKIs.Delete(t) })
+	}
+	return dir.(string)
 }
 
 func seedPath(t *testing.T) string {

@@ -23,7 +23,7 @@ func TestPKICommand(t *testing.T) {
 	file := secureDesc(t)
 	dir := filepath.Join(filepath.Dir(file), "pki")
 	code, _, errOut := runCLI(t, "", "pki", "init", file)
-	if code != ExitOK || !strings.Contains(errOut, "wrote 5 files") || !strings.Contains(errOut, "issued 6 node certificates") {
+	if code != ExitOK || !strings.Contains(errOut, "created the cluster CA and the operator's certificate in "+dir) || !strings.Contains(errOut, "issued 6 node certificates") {
 		t.Fatalf("pki init: exit %d\n%s", code, errOut)
 	}
 	for _, f := range []string{"ca.pem", "ca-key.pem", "client/cert.pem", "client/key.pem", "client/env", "nodes/etcd-01/key.pem"} {
@@ -39,11 +39,21 @@ func TestPKICommand(t *testing.T) {
 		}
 	}
 	caKey := mustRead(t, filepath.Join(dir, "ca-key.pem"))
-	if code, _, errOut := runCLI(t, "", "pki", "init", file); code != ExitInvalid || !strings.Contains(errOut, "--force replaces it") {
+	if code, _, errOut := runCLI(t, "", "pki", "init", file); code != ExitInvalid || !strings.Contains(errOut, "a CA already exists") {
 		t.Errorf("second pki init: exit %d\n%s", code, errOut)
 	}
 	if mustRead(t, filepath.Join(dir, "ca-key.pem")) != caKey {
 		t.Error("a refused pki init changed the CA")
+	}
+	// --force sets the old CA aside, says where, and issues every node anew.
+	code, _, errOut = runCLI(t, "", "pki", "init", "--force", file)
+	backups, _ := filepath.Glob(filepath.Join(dir, "backup", "*", "ca-key.pem"))
+	if code != ExitOK || len(backups) != 1 || !strings.Contains(errOut, "moved the previous CA, its client and node certificates to "+filepath.Dir(backups[0])+"/") ||
+		!strings.Contains(errOut, "issued 6 node certificates") {
+		t.Fatalf("pki init --force: exit %d, backups %v\n%s", code, backups, errOut)
+	}
+	if mustRead(t, backups[0]) != caKey || mustRead(t, filepath.Join(dir, "ca-key.pem")) == caKey {
+		t.Error("pki init --force did not set the old CA key aside, or kept it in place")
 	}
 	if code, _, errOut := runCLI(t, "", "pki", "renew", file); code != ExitOK || !strings.Contains(errOut, "nothing to renew") {
 		t.Errorf("pki renew of fresh certificates: exit %d\n%s", code, errOut)
@@ -109,7 +119,7 @@ func TestRenderTLS(t *testing.T) {
 	if err := os.WriteFile(file, []byte(conflict), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, errOut := runCLI(t, "", "render", file, "-o", out3, "--pki", fresh); code != ExitInvalid || !strings.Contains(errOut, "swarmboot sets this") {
+	if code, _, errOut := runCLI(t, "", "render", file, "-o", filepath.Join(t.TempDir(), "d"), "--pki", fresh); code != ExitInvalid || !strings.Contains(errOut, "swarmboot sets this") {
 		t.Fatalf("render with a conflicting snippet: exit %d\n%s", code, errOut)
 	}
 	if _, err := os.Stat(fresh); !os.IsNotExist(err) {

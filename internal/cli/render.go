@@ -19,8 +19,10 @@ const renderHelp = `Renders the description. With -o DIR, writes one folder per 
   DIR/<node>/user-data, meta-data, network-config   (cloud-config: ubuntu, debian)
   DIR/<node>/config.ign, config.bu                   (Ignition: flatcar, fcos)
   DIR/<node>/user-data                               (coreos-cloudconfig: coreos)
-DIR is replaced whole and atomically: a failed run leaves the old output, and
-a folder swarmboot did not write is never replaced.
+DIR is replaced whole and atomically: a failed run leaves the old output (and
+the PKI) as they were, and a folder swarmboot did not write is never replaced.
+DIR records the CA its nodes trust: a render with another CA is refused,
+unless --new-ca says so.
 With --node NAME, prints that node's config to standard output, to pipe into
 a cloud CLI. With --nodes SELECTOR, writes only the selected nodes' folders
 (the others still count: etcd member lists and discovery URLs name every
@@ -53,6 +55,7 @@ func renderCommand() command {
 			selector := fs.String("nodes", "", "with -o: only these nodes: `NAMES`, role=ROLE or profile=PROFILE")
 			strict := fs.Bool("strict", false, "fail on warnings too")
 			pkiDir := fs.String("pki", "", "the cluster's PKI `DIR` (default: tls.dir beside FILE)")
+			newCA := fs.Bool("new-ca", false, "render into an output made with another CA (its nodes must all get their new user-data)")
 			var o delivery.Options
 			fs.StringVar(&o.Matchbox.URL, "matchbox-url", "", "matchbox: its HTTP endpoint as machines reach it")
 			fs.StringVar(&o.Matchbox.FlatcarChannel, "flatcar-channel", "stable", "matchbox: Flatcar channel")
@@ -114,24 +117,29 @@ func renderCommand() command {
 				if err := o.CheckNodes(c, in.Keep); err != nil {
 					return err
 				}
-				tls, err := prepareTLS(c, *pkiDir, *out)
+				dest, err := checkDest(c, *pkiDir, *out)
 				if err != nil {
 					return err
 				}
-				in.TLS = tls.Material
+				tls, err := startPKI(e, c, *pkiDir, dest, *newCA)
+				if err != nil {
+					return err
+				}
+				defer tls.close()
+				in.TLS = tls.material()
 				res, err := delivery.Build(c, in, o)
 				if err != nil {
 					return err
 				}
-				if err := commitTLS(e, c, tls); err != nil {
-					return err
-				}
 				warn(e, res)
 				if *node != "" {
+					if err := tls.commit(); err != nil {
+						return err
+					}
 					_, err = e.stdout.Write(res.Files[res.Primary[*node]])
 					return err
 				}
-				return writeResult(e, c, res, *out)
+				return writeResult(e, c, res, *out, tls, *pkiDir)
 			}
 		},
 	}
@@ -152,10 +160,13 @@ func knownNode(c *cluster.Cluster, name string) error {
 	return usagef("no node %q in %s; nodes are %s", name, c.File, strings.Join(names, ", "))
 }
 
-// writeResult writes the delivered files and says what it wrote, and
-// which files hold private keys.
-func writeResult(e env, c *cluster.Cluster, res *delivery.Result, dir string) error {
-	if err := output.WriteTree(dir, res.Files, output.Options{FileMode: res.Mode, Warn: warner(e)}); err != nil {
+// writeResult writes the delivered files, committing the PKI just before
+// the swap, and says what it wrote and which files hold private keys.
+func writeResult(e env, c *cluster.Cluster, res *delivery.Result, dir string, tls *pkiRun, pkiDir string) error {
+	err := output.WriteTree(dir, res.Files, output.Options{
+		FileMode: res.Mode, Warn: warner(e), CA: tls.ca(), Keep: keep(c, pkiDir), BeforeSwap: tls.commit,
+	})
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stderr, "wrote %s for %s of cluster %s into %s\n", count(len(res.Files), "file"), count(res.Nodes, "node"), c.Name, dir)

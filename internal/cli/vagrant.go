@@ -28,6 +28,7 @@ func vagrantCommand() command {
 			fs.IntVar(&o.Vagrant.CPUs, "cpus", 1, "CPUs per VM")
 			strict := fs.Bool("strict", false, "fail on warnings too")
 			pkiDir := fs.String("pki", "", "the cluster's PKI `DIR` (default: tls.dir beside FILE)")
+			newCA := fs.Bool("new-ca", false, "write into an output made with another CA (its nodes must all get their new user-data)")
 			return func(e env, args []string) error {
 				file, err := oneFile(args)
 				if err != nil {
@@ -50,18 +51,20 @@ func vagrantCommand() command {
 				if err := o.CheckNodes(c, nil); err != nil {
 					return err
 				}
-				tls, err := prepareTLS(c, *pkiDir, *out)
+				dest, err := checkDest(c, *pkiDir, *out)
 				if err != nil {
 					return err
 				}
-				res, err := delivery.Build(c, render.Options{TLS: tls.Material}, o)
+				tls, err := startPKI(e, c, *pkiDir, dest, *newCA)
 				if err != nil {
 					return err
 				}
-				if err := commitTLS(e, c, tls); err != nil {
+				defer tls.close()
+				res, err := delivery.Build(c, render.Options{TLS: tls.material()}, o)
+				if err != nil {
 					return err
 				}
-				if err := writeResult(e, c, res, *out); err != nil {
+				if err := writeResult(e, c, res, *out, tls, *pkiDir); err != nil {
 					return err
 				}
 				fmt.Fprintf(e.stderr, "run: cd %s && VAGRANT_EXPERIMENTAL=cloud_init,disks vagrant up\n", *out)

@@ -262,6 +262,15 @@ func setUp(t *testing.T) {
 	if err := os.CopyFS(dir, os.DirFS("testdata")); err != nil {
 		t.Fatal(err)
 	}
+	// Git keeps no file modes: the PKI's keys are 0600 again, as pki
+	// requires of private keys.
+	keys, _ := filepath.Glob(filepath.Join(dir, "demo-pki", "*", "*key.pem"))
+	nodeKeys, _ := filepath.Glob(filepath.Join(dir, "demo-pki", "nodes", "*", "key.pem"))
+	for _, k := range append(keys, nodeKeys...) {
+		if err := os.Chmod(k, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// big.yaml: the seed whose one SSH key is given 200 times, so every
 	// node's user-data is over AWS's 16 KiB.
 	seed, err := examples.FS.ReadFile("seed.yaml")
