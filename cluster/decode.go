@@ -182,11 +182,11 @@ func (d *decoder) str(dst *string) func(*yaml.Node, string) {
 // text is str as a setting's value; rules are its own beyond the row's
 // syntax and enum.
 func (d *decoder) text(dst *string, rules ...func(string) *problem) value {
-	return value{json: "string", dst: dst, decode: d.str(dst), isZero: zero(dst), set: setter(dst), check: firstBroken(dst, rules)}
+	return value{json: "string", dst: dst, decode: d.str(dst), check: firstBroken(dst, rules)}
 }
 
 func (d *decoder) integer(dst *int, rules ...func(int) *problem) value {
-	return value{json: "integer", dst: dst, set: setter(dst), check: firstBroken(dst, rules), decode: func(n *yaml.Node, path string) {
+	return value{json: "integer", dst: dst, zeroIsValue: true, check: firstBroken(dst, rules), decode: func(n *yaml.Node, path string) {
 		if n = d.scalar(n, path, "a whole number", "!!int"); n == nil {
 			return
 		}
@@ -200,7 +200,7 @@ func (d *decoder) integer(dst *int, rules ...func(int) *problem) value {
 }
 
 func (d *decoder) boolean(dst *bool) value {
-	return value{json: "boolean", dst: dst, set: setter(dst), decode: func(n *yaml.Node, path string) {
+	return value{json: "boolean", dst: dst, zeroIsValue: true, decode: func(n *yaml.Node, path string) {
 		if n = d.scalar(n, path, "true or false", "!!bool"); n == nil {
 			return
 		}
@@ -246,7 +246,7 @@ func (d *decoder) list(n *yaml.Node, path string, item func(n *yaml.Node, path s
 // are the row's syntax and enum).
 func (d *decoder) strList(dst *[]string, rules ...func([]string) *problem) value {
 	return value{json: "array", items: &value{json: "string"}, dst: dst,
-		isZero: func() bool { return len(*dst) == 0 }, check: firstBroken(dst, rules),
+		check: firstBroken(dst, rules),
 		decode: func(n *yaml.Node, path string) {
 			d.list(n, path, func(e *yaml.Node, sub string) {
 				var s string
@@ -257,7 +257,7 @@ func (d *decoder) strList(dst *[]string, rules ...func([]string) *problem) value
 }
 
 func (d *decoder) addr(dst *netip.Addr, rules ...func(netip.Addr) *problem) value {
-	return value{json: "string", dst: dst, isZero: zero(dst), check: firstBroken(dst, rules), decode: func(n *yaml.Node, path string) {
+	return value{json: "string", dst: dst, check: firstBroken(dst, rules), decode: func(n *yaml.Node, path string) {
 		if n = d.scalar(n, path, "an IP address", "!!str"); n == nil {
 			return
 		}
@@ -273,7 +273,6 @@ func (d *decoder) addr(dst *netip.Addr, rules ...func(netip.Addr) *problem) valu
 
 func (d *decoder) addrList(dst *[]netip.Addr) value {
 	return value{json: "array", items: &value{json: "string"}, dst: dst,
-		isZero: func() bool { return len(*dst) == 0 },
 		decode: func(n *yaml.Node, path string) {
 			d.list(n, path, func(e *yaml.Node, sub string) {
 				var a netip.Addr
@@ -286,7 +285,7 @@ func (d *decoder) addrList(dst *[]netip.Addr) value {
 }
 
 func (d *decoder) mac(dst *string, rules ...func(string) *problem) value {
-	return value{json: "string", pattern: `^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$`, dst: dst, isZero: zero(dst), check: firstBroken(dst, rules), decode: func(n *yaml.Node, path string) {
+	return value{json: "string", pattern: `^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$`, dst: dst, check: firstBroken(dst, rules), decode: func(n *yaml.Node, path string) {
 		if n = d.scalar(n, path, "a MAC address", "!!str"); n == nil {
 			return
 		}
@@ -300,7 +299,7 @@ func (d *decoder) mac(dst *string, rules ...func(string) *problem) value {
 }
 
 func (d *decoder) duration(dst *time.Duration, rules ...func(time.Duration) *problem) value {
-	return value{json: "string", pattern: `^([0-9]+(h|m|s))+$`, dst: dst, isZero: zero(dst), set: setter(dst), check: firstBroken(dst, rules), decode: func(n *yaml.Node, path string) {
+	return value{json: "string", pattern: `^([0-9]+(h|m|s))+$`, dst: dst, check: firstBroken(dst, rules), decode: func(n *yaml.Node, path string) {
 		if n = d.scalar(n, path, "a duration such as 20s", "!!str"); n == nil {
 			return
 		}

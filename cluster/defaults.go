@@ -31,8 +31,8 @@ func (c *Cluster) fillDefaults(fields []setting, path string) {
 		if s.hasDefault() {
 			// Only a key whose zero is a value (0, false) asks whether
 			// it was written, so only it spells its path.
-			if written := s.v.isZero == nil && c.given(path+"."+s.name); s.unset(written) {
-				s.v.set(s.defaultValue())
+			if written := s.v.zeroIsValue && c.given(path+"."+s.name); s.unset(written) {
+				s.applyDefault()
 			}
 		}
 		switch {

@@ -59,7 +59,7 @@ func Load(file string, data []byte) (c *Cluster, rep *Report) {
 	// problem; rules about a value that failed to decode stay silent.
 	c.failed, c.rejected = d.failed, d.rejected
 	c.applyDefaults(table)
-	c.validate(rep, indexPaths(c, table))
+	c.validate(rep)
 	return c, rep
 }
 

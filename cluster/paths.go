@@ -3,79 +3,104 @@ package cluster
 import (
 	"fmt"
 	"reflect"
+	"sync"
 )
 
-// keyPaths finds a key's path from the Go field it decodes into, so rules
-// spanning several keys name each key by the field they read
-// (v.errorf(&c.Swarm.TTL, ...)) and never spell a path: only the tables
-// know where a field stands in the description.
-type keyPaths struct {
-	fields map[any]string // a pointer to a field outside the nodes -> its path
-	nodes  []Node
-	listAt string // the nodes' path
-	// inNode places a field inside one Node by its offset and type (a
-	// Node and its first field share an offset), as the node table,
-	// built once over one Node variable, has it.
-	inNode map[nodeField]string
-}
+// Rules spanning several keys name each key by the Go field they read
+// (v.errorf(&c.Swarm.TTL, ...)), never by a typed path: only the tables
+// know where a field stands in the description. A field is known by its
+// place in the struct that holds it (a Cluster, its Network, or a Node),
+// which is the same in every description, so the places are read off the
+// tables once, bound to one of each.
 
-type nodeField struct {
+// place is a field's offset in its struct and its type (a struct and its
+// first field share an offset).
+type place struct {
 	offset uintptr
 	typ    reflect.Type
 }
 
-// indexPaths indexes the table Load decoded c with.
-func indexPaths(c *Cluster, table []setting) keyPaths {
-	k := keyPaths{fields: map[any]string{c: "$"}, nodes: c.Nodes, inNode: map[nodeField]string{}}
-	var walk func(fields []setting, path string)
-	walk = func(fields []setting, path string) {
+// keyPaths maps the places of a Cluster's, a Network's and a Node's
+// fields to their paths; a node's paths are below the node ("" for the
+// node itself, ".ip", ".snippets.butane").
+type keyPaths struct {
+	cluster, network, node map[place]string
+	nodes                  string // the path of the list of nodes
+}
+
+var tablePaths = sync.OnceValue(func() *keyPaths {
+	c := &Cluster{Network: new(Network)} // so the network row binds it
+	k := &keyPaths{cluster: map[place]string{}, network: map[place]string{}, node: map[place]string{}}
+	in := func(s any) map[place]string {
+		switch s {
+		case c:
+			return k.cluster
+		case c.Network:
+			return k.network
+		}
+		return k.node
+	}
+	var walk func(owner any, fields []setting, path string)
+	walk = func(owner any, fields []setting, path string) {
 		for _, s := range fields {
 			p := path + "." + s.name
-			k.fields[s.v.dst] = p
+			o := owner
+			if s.v.dst == c.Network {
+				o = c.Network
+			}
+			in(o)[placeIn(o, s.v.dst)] = p
 			switch {
 			case s.v.fields != nil:
-				walk(s.v.fields, p)
+				walk(o, s.v.fields, p)
 			case s.v.each != nil:
-				k.listAt = p
-				k.indexNode(s.v.items, "")
+				k.nodes = p
+				node := s.v.items.dst
+				k.node[placeIn(node, node)] = ""
+				walk(node, s.v.items.fields, "")
 			}
 		}
 	}
-	walk(table, "$")
+	k.cluster[placeIn(c, c)] = "$"
+	walk(c, (&decoder{}).clusterSettings(c), "$")
 	return k
+})
+
+// placeIn is where field lies in the struct owner points to.
+func placeIn(owner, field any) place {
+	return place{reflect.ValueOf(field).Pointer() - reflect.ValueOf(owner).Pointer(), reflect.TypeOf(field)}
 }
 
-// indexNode records where each field of the node table's variable lies
-// inside it, below path ("" for the node itself).
-func (k *keyPaths) indexNode(node *value, path string) {
-	base := reflect.ValueOf(node.dst).Pointer()
-	var walk func(v *value, path string)
-	walk = func(v *value, path string) {
-		k.inNode[nodeField{reflect.ValueOf(v.dst).Pointer() - base, reflect.TypeOf(v.dst)}] = path
-		for i := range v.fields {
-			walk(&v.fields[i].v, path+"."+v.fields[i].name)
+// pathOf returns the path of the key that decodes into field, a pointer
+// into c. A field no key decodes into is a bug in the rule that asks.
+func (c *Cluster) pathOf(field any) string {
+	k := tablePaths()
+	switch {
+	case within(field, c):
+		if p, ok := k.cluster[placeIn(c, field)]; ok {
+			return p
+		}
+	case c.Network != nil && within(field, c.Network):
+		if p, ok := k.network[placeIn(c.Network, field)]; ok {
+			return p
+		}
+	case len(c.Nodes) > 0 && within(field, c.Nodes):
+		first := reflect.ValueOf(&c.Nodes[0]).Pointer()
+		i := (reflect.ValueOf(field).Pointer() - first) / reflect.TypeFor[Node]().Size()
+		if p, ok := k.node[placeIn(&c.Nodes[i], field)]; ok {
+			return fmt.Sprintf("%s[%d]%s", k.nodes, i, p)
 		}
 	}
-	walk(node, path)
+	panic(fmt.Sprintf("cluster: no setting decodes into this %T", field))
 }
 
-// of returns the path of the key that decodes into field, a pointer into
-// the cluster (c itself is "$"). A field no key decodes into is a bug in
-// the rule that asks.
-func (k keyPaths) of(field any) string {
-	if p, ok := k.fields[field]; ok {
-		return p
+// within reports whether the pointer field points into the struct s
+// points to, or into the elements of the slice s.
+func within(field, s any) bool {
+	v := reflect.ValueOf(s)
+	start, size := v.Pointer(), v.Type().Elem().Size()
+	if v.Kind() == reflect.Slice {
+		size *= uintptr(v.Len())
 	}
-	if len(k.nodes) > 0 {
-		at := reflect.ValueOf(field).Pointer()
-		first := reflect.ValueOf(&k.nodes[0]).Pointer()
-		size := reflect.TypeFor[Node]().Size()
-		if at >= first && at < first+size*uintptr(len(k.nodes)) {
-			i, offset := (at-first)/size, (at-first)%size
-			if p, ok := k.inNode[nodeField{offset, reflect.TypeOf(field)}]; ok {
-				return fmt.Sprintf("%s[%d]%s", k.listAt, i, p)
-			}
-		}
-	}
-	panic(fmt.Sprintf("cluster: no setting decodes into %T", field))
+	at := reflect.ValueOf(field).Pointer()
+	return at >= start && at < start+size
 }

@@ -188,7 +188,6 @@ func (d *decoder) nodes(dst *[]Node, c *Cluster) value {
 	var node Node
 	item := d.object(&node, d.nodeSettings(&node, c), nil)
 	return value{json: "array", items: &item, dst: dst,
-		isZero: func() bool { return len(*dst) == 0 },
 		decode: func(n *yaml.Node, path string) {
 			d.list(n, path, func(e *yaml.Node, sub string) {
 				node = Node{}

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"reflect"
 	"regexp"
 	"strings"
 
@@ -54,10 +55,9 @@ type value struct {
 	fields  []setting // an object's keys
 	ref     string    // an object table shared by several keys: a $defs entry
 
-	isZero func() bool             // reports the zero value; nil where zero is a value (0, false)
-	set    func(any)               // stores a default
-	check  func() *problem         // the value's own rule, beyond what its row declares
-	each   func(visit func(i int)) // a list of objects: binds items' table to each element in turn
+	zeroIsValue bool                    // 0 and false are values: only absence leaves the key unset
+	check       func() *problem         // the value's own rule, beyond what its row declares
+	each        func(visit func(i int)) // a list of objects: binds items' table to each element in turn
 }
 
 // bounds is an inclusive range of whole numbers, and what Load says of a
@@ -89,34 +89,26 @@ func matching(re *regexp.Regexp, msg string) *grammar {
 // unset reports whether the key holds no value (see setting); written
 // says whether the description wrote it.
 func (s *setting) unset(written bool) bool {
-	if s.v.isZero == nil {
+	if s.v.zeroIsValue {
 		return !written
 	}
-	return s.v.isZero()
+	v := reflect.ValueOf(s.v.dst).Elem()
+	if v.Kind() == reflect.Slice {
+		return v.Len() == 0
+	}
+	return v.IsZero()
 }
 
 // hasDefault reports whether the row fills its key when unset.
 func (s *setting) hasDefault() bool { return s.def != nil || s.derive != nil }
 
-// defaultValue is the value an unset key takes.
-func (s *setting) defaultValue() any {
+// applyDefault stores the value an unset key takes.
+func (s *setting) applyDefault() {
+	def := s.def
 	if s.derive != nil {
-		return s.derive()
+		def = s.derive()
 	}
-	return s.def
-}
-
-// zero tests *dst for its zero value, for kinds where that is no value.
-func zero[T comparable](dst *T) func() bool {
-	return func() bool {
-		var z T
-		return *dst == z
-	}
-}
-
-// setter stores a row's default in *dst.
-func setter[T any](dst *T) func(any) {
-	return func(v any) { *dst = v.(T) }
+	reflect.ValueOf(s.v.dst).Elem().Set(reflect.ValueOf(def))
 }
 
 // firstBroken runs rules on *dst in order and returns what the first

@@ -45,8 +45,6 @@ func TestRowsDeclareWhatTheirValueChecks(t *testing.T) {
 			t.Errorf("%s: unique on a %T", path, s.v.dst)
 		case s.required && s.missing == "":
 			t.Errorf("%s: required, with no message saying what to add", path)
-		case s.hasDefault() && s.v.set == nil:
-			t.Errorf("%s: a default its value cannot store", path)
 		case s.def != nil && reflect.TypeOf(s.def) != reflect.TypeOf(s.v.dst).Elem():
 			t.Errorf("%s: default %T for a %T", path, s.def, s.v.dst)
 		case words && (s.enum != nil || s.unique) && s.noun == "":
@@ -93,7 +91,7 @@ func TestDefaultsKeepTheirRules(t *testing.T) {
 	c := new(Cluster)
 	rows(c, func(path string, s *setting) {
 		if s.def != nil {
-			s.v.set(s.def)
+			reflect.ValueOf(s.v.dst).Elem().Set(reflect.ValueOf(s.def))
 		}
 	})
 	check(c, "constant")
@@ -122,43 +120,47 @@ func TestPathsComeFromTheTable(t *testing.T) {
 	if rep.IsFatal(false) {
 		t.Fatal(rep)
 	}
-	paths := indexPaths(c, (&decoder{}).clusterSettings(c))
 	n := 0
 	rows(c, func(path string, s *setting) {
 		if strings.Contains(path, "[]") {
 			return
 		}
 		n++
-		if got := paths.of(s.v.dst); got != "$."+path {
+		if got := c.pathOf(s.v.dst); got != "$."+path {
 			t.Errorf("%T of %s: path %s", s.v.dst, path, got)
 		}
 	})
-	// A node's table, bound to the second node as the decoder binds it.
+	// A node's table, bound to the second node.
 	var node func(prefix string, fields []setting)
 	node = func(prefix string, fields []setting) {
 		for _, s := range fields {
 			n++
-			if got, want := paths.of(s.v.dst), prefix+"."+s.name; got != want {
+			if got, want := c.pathOf(s.v.dst), prefix+"."+s.name; got != want {
 				t.Errorf("%T: path %s, want %s", s.v.dst, got, want)
 			}
 			node(prefix+"."+s.name, s.v.fields)
 		}
 	}
 	node("$.nodes[1]", (&decoder{}).nodeSettings(&c.Nodes[1], c))
-	for field, want := range map[any]string{c: "$", &c.Nodes: "$.nodes", &c.Nodes[2]: "$.nodes[2]", &c.Nodes[2].Name: "$.nodes[2].name"} {
-		if got := paths.of(field); got != want {
+	for field, want := range map[any]string{c: "$", &c.Etcd: "$.etcd", &c.Etcd.Discovery: "$.etcd.discovery",
+		c.Network: "$.network", &c.Nodes: "$.nodes", &c.Nodes[2]: "$.nodes[2]", &c.Nodes[2].Name: "$.nodes[2].name"} {
+		if got := c.pathOf(field); got != want {
 			t.Errorf("%T: path %s, want %s", field, got, want)
 		}
 	}
 	if n < 40 {
 		t.Errorf("checked only %d paths", n)
 	}
-	defer func() {
-		if recover() == nil {
-			t.Error("a field no key decodes into has a path")
-		}
-	}()
-	paths.of(&c.Nodes[0].System)
+	for _, field := range []any{&c.Nodes[0].System, &c.File, new(string)} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("a %T no key decodes into has a path", field)
+				}
+			}()
+			c.pathOf(field)
+		}()
+	}
 }
 
 // TestOwnRulesOfLists: a list's items are checked one by one at their

@@ -14,8 +14,8 @@ import (
 
 // validate checks every rule that needs several keys of the defaulted
 // description.
-func (c *Cluster) validate(rep *Report, paths keyPaths) {
-	v := validator{c, rep, paths}
+func (c *Cluster) validate(rep *Report) {
+	v := validator{c, rep}
 	c.Etcd.validate(v)
 	c.validateImage(v)
 	c.Docker.validate(v)

@@ -4,9 +4,8 @@ import "strings"
 
 // validator reports findings at the position of the key they concern.
 type validator struct {
-	c     *Cluster
-	rep   *Report
-	paths keyPaths
+	c   *Cluster
+	rep *Report
 }
 
 // errorf and warnf report at the key that decodes into field (a pointer,
@@ -25,7 +24,7 @@ func (v validator) add(sev Severity, field any, kind error, format string, args 
 	}
 }
 
-func (v validator) path(field any) string { return v.paths.of(field) }
+func (v validator) path(field any) string { return v.c.pathOf(field) }
 
 // name is the key's own name, the last of its path.
 func (v validator) name(field any) string {
