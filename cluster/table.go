@@ -92,11 +92,7 @@ func (s *setting) unset(written bool) bool {
 	if s.v.zeroIsValue {
 		return !written
 	}
-	v := reflect.ValueOf(s.v.dst).Elem()
-	if v.Kind() == reflect.Slice {
-		return v.Len() == 0
-	}
-	return v.IsZero()
+	return reflect.ValueOf(s.v.dst).Elem().IsZero() // a list written empty stays nil
 }
 
 // hasDefault reports whether the row fills its key when unset.
