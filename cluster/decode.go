@@ -17,24 +17,22 @@ import (
 // A 10,000-node cluster needs about 100,000.
 const maxNodeVisits = 2_000_000
 
-// decoder walks a yaml.v3 node tree into plain structs. Walking nodes by
-// hand (instead of yaml.Unmarshal) keeps the line and column of every value,
-// catches unknown and duplicate keys, and bounds alias expansion.
+// decoder walks a yaml.v3 node tree into plain structs by the settings
+// tables, checking each key's own rules as it goes (check.go). Walking
+// nodes by hand (instead of yaml.Unmarshal) keeps the line and column of
+// every value, catches unknown and duplicate keys, and bounds alias
+// expansion.
 type decoder struct {
 	rep    *Report
 	pos    map[string]Pos
 	failed map[string]bool // paths whose value could not be decoded
-	dir    string          // snippet paths are relative to it
-	file   string          // the description, for messages
-	visits int
-	abort  bool // budget exhausted: stop walking
-}
-
-// field is a key and how to decode its value, where the keys of a table
-// all share one shape (snippets.go); settings.go turns them into settings.
-type field struct {
-	key    string
-	decode func(n *yaml.Node, path string)
+	// rejected: paths whose value broke its key's own rules, so rules
+	// spanning several keys can leave it alone (validate.go).
+	rejected map[string]bool
+	dir      string // snippet paths are relative to it
+	file     string // the description, for messages
+	visits   int
+	abort    bool // budget exhausted: stop walking
 }
 
 func posOf(n *yaml.Node) Pos { return Pos{Line: n.Line, Col: n.Column} }
@@ -130,7 +128,9 @@ func (d *decoder) mapping(n *yaml.Node, path string, fields []setting) bool {
 		}
 		d.pos[sub] = posOf(v)
 		f.v.decode(v, sub)
+		d.checkKey(f, sub)
 	}
+	d.checkRequired(fields, path, seen)
 	return true
 }
 
@@ -179,13 +179,14 @@ func (d *decoder) str(dst *string) func(*yaml.Node, string) {
 	}
 }
 
-// text is str as a setting's value.
-func (d *decoder) text(dst *string) value {
-	return value{json: "string", dst: dst, decode: d.str(dst)}
+// text is str as a setting's value; rules are its own beyond the row's
+// syntax and enum.
+func (d *decoder) text(dst *string, rules ...func(string) *problem) value {
+	return value{json: "string", dst: dst, decode: d.str(dst), check: firstBroken(dst, rules)}
 }
 
-func (d *decoder) integer(dst *int) value {
-	return value{json: "integer", dst: dst, decode: func(n *yaml.Node, path string) {
+func (d *decoder) integer(dst *int, rules ...func(int) *problem) value {
+	return value{json: "integer", dst: dst, zeroIsValue: true, check: firstBroken(dst, rules), decode: func(n *yaml.Node, path string) {
 		if n = d.scalar(n, path, "a whole number", "!!int"); n == nil {
 			return
 		}
@@ -199,7 +200,7 @@ func (d *decoder) integer(dst *int) value {
 }
 
 func (d *decoder) boolean(dst *bool) value {
-	return value{json: "boolean", dst: dst, decode: func(n *yaml.Node, path string) {
+	return value{json: "boolean", dst: dst, zeroIsValue: true, decode: func(n *yaml.Node, path string) {
 		if n = d.scalar(n, path, "true or false", "!!bool"); n == nil {
 			return
 		}
@@ -212,10 +213,10 @@ func (d *decoder) boolean(dst *bool) value {
 	}}
 }
 
-// object decodes a mapping by its settings; done, if any, runs when the
-// value was a mapping.
-func (d *decoder) object(fields []setting, done func()) value {
-	return value{json: "object", fields: fields, decode: func(n *yaml.Node, path string) {
+// object decodes a mapping into *dst by its settings; done, if any, runs
+// when the value was a mapping.
+func (d *decoder) object(dst any, fields []setting, done func()) value {
+	return value{json: "object", dst: dst, fields: fields, decode: func(n *yaml.Node, path string) {
 		if d.mapping(n, path, fields) && done != nil {
 			done()
 		}
@@ -241,18 +242,22 @@ func (d *decoder) list(n *yaml.Node, path string, item func(n *yaml.Node, path s
 	}
 }
 
-func (d *decoder) strList(dst *[]string) value {
-	return value{json: "array", items: &value{json: "string"}, dst: dst, decode: func(n *yaml.Node, path string) {
-		d.list(n, path, func(e *yaml.Node, sub string) {
-			var s string
-			d.str(&s)(e, sub)
-			*dst = append(*dst, s)
-		})
-	}}
+// strList is a list of strings; rules are the list's own (its items'
+// are the row's syntax and enum).
+func (d *decoder) strList(dst *[]string, rules ...func([]string) *problem) value {
+	return value{json: "array", items: &value{json: "string"}, dst: dst,
+		check: firstBroken(dst, rules),
+		decode: func(n *yaml.Node, path string) {
+			d.list(n, path, func(e *yaml.Node, sub string) {
+				var s string
+				d.str(&s)(e, sub)
+				*dst = append(*dst, s)
+			})
+		}}
 }
 
-func (d *decoder) addr(dst *netip.Addr) value {
-	return value{json: "string", dst: dst, decode: func(n *yaml.Node, path string) {
+func (d *decoder) addr(dst *netip.Addr, rules ...func(netip.Addr) *problem) value {
+	return value{json: "string", dst: dst, check: firstBroken(dst, rules), decode: func(n *yaml.Node, path string) {
 		if n = d.scalar(n, path, "an IP address", "!!str"); n == nil {
 			return
 		}
@@ -267,19 +272,20 @@ func (d *decoder) addr(dst *netip.Addr) value {
 }
 
 func (d *decoder) addrList(dst *[]netip.Addr) value {
-	return value{json: "array", items: &value{json: "string"}, dst: dst, decode: func(n *yaml.Node, path string) {
-		d.list(n, path, func(e *yaml.Node, sub string) {
-			var a netip.Addr
-			d.addr(&a).decode(e, sub)
-			if a.IsValid() {
-				*dst = append(*dst, a)
-			}
-		})
-	}}
+	return value{json: "array", items: &value{json: "string"}, dst: dst,
+		decode: func(n *yaml.Node, path string) {
+			d.list(n, path, func(e *yaml.Node, sub string) {
+				var a netip.Addr
+				d.addr(&a).decode(e, sub)
+				if a.IsValid() {
+					*dst = append(*dst, a)
+				}
+			})
+		}}
 }
 
-func (d *decoder) mac(dst *string) value {
-	return value{json: "string", pattern: `^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$`, dst: dst, decode: func(n *yaml.Node, path string) {
+func (d *decoder) mac(dst *string, rules ...func(string) *problem) value {
+	return value{json: "string", pattern: `^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$`, dst: dst, check: firstBroken(dst, rules), decode: func(n *yaml.Node, path string) {
 		if n = d.scalar(n, path, "a MAC address", "!!str"); n == nil {
 			return
 		}
@@ -292,8 +298,8 @@ func (d *decoder) mac(dst *string) value {
 	}}
 }
 
-func (d *decoder) duration(dst *time.Duration) value {
-	return value{json: "string", pattern: `^([0-9]+(h|m|s))+$`, dst: dst, decode: func(n *yaml.Node, path string) {
+func (d *decoder) duration(dst *time.Duration, rules ...func(time.Duration) *problem) value {
+	return value{json: "string", pattern: `^([0-9]+(h|m|s))+$`, dst: dst, check: firstBroken(dst, rules), decode: func(n *yaml.Node, path string) {
 		if n = d.scalar(n, path, "a duration such as 20s", "!!str"); n == nil {
 			return
 		}
@@ -304,9 +310,4 @@ func (d *decoder) duration(dst *time.Duration) value {
 		}
 		*dst = v
 	}}
-}
-
-// cluster decodes the whole description by its settings (settings.go).
-func (d *decoder) cluster(n *yaml.Node, c *Cluster) bool {
-	return d.mapping(n, "$", d.clusterSettings(c))
 }

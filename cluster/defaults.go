@@ -1,7 +1,7 @@
 package cluster
 
 import (
-	"fmt"
+	"strconv"
 
 	"github.com/swarmboot/swarmboot/profiles"
 )
@@ -12,76 +12,53 @@ func (c *Cluster) given(path string) bool {
 	return ok
 }
 
-// applyDefaults fills in what the description left out, so the renderer
-// never needs to know a default.
-func (c *Cluster) applyDefaults() {
-	if c.Profile == "" {
-		c.Profile = DefaultProfile
-	}
-	if !c.given("$.install_packages") {
-		c.InstallPackages = true
-	}
-	e := &c.Etcd
-	if e.Discovery == "" {
-		e.Discovery = DiscoveryStatic
-	}
-	// etcd reads the token with static and SRV discovery (SRVGetCluster
-	// takes it as the cluster's token); a discovery service names its own.
-	if e.Token == "" && e.Discovery != DiscoveryURL {
-		e.Token = fmt.Sprintf("%s-etcd", c.Name)
-	}
-	if e.Image == "" {
-		e.Image = DefaultEtcdImage
-	}
-	e.ClientPort = orDefault(e.ClientPort, "$.etcd.client_port", c, DefaultClientPort)
-	e.PeerPort = orDefault(e.PeerPort, "$.etcd.peer_port", c, DefaultPeerPort)
-	// TLS unless the description turns it off, as the seed's plain form does.
-	e.TLS = e.TLS || !c.given("$.etcd.tls")
-	k := &c.Docker
-	k.TLS = k.TLS || !c.given("$.docker.tls")
-	port := DefaultDockerPort
-	if k.TLS {
-		port = DefaultDockerTLSPort
-	}
-	k.Port = orDefault(k.Port, "$.docker.port", c, port)
-	if k.Bind == "" {
-		k.Bind = BindNode
-	}
-	if k.Activation == "" {
-		k.Activation = ActivationDropin
-	}
-	s := &c.Swarm
-	if s.Image == "" {
-		s.Image = DefaultSwarmImage
-	}
-	if s.Path == "" {
-		s.Path = DefaultSwarmPath
-	}
-	s.Manager.Port = orDefault(s.Manager.Port, "$.swarm.manager.port", c, DefaultManagerPort)
-	t := &c.TLS
-	if t.Dir == "" {
-		t.Dir = DefaultPKIDir
-	}
-	if t.Validity == 0 {
-		t.Validity = DefaultCertValidity
-	}
-	if t.RenewBefore == 0 {
-		t.RenewBefore = DefaultRenewBefore
-	}
+// applyDefaults fills in every key the description left unset from its
+// row (the table Load decoded with), so the renderer never needs to know a
+// default; then it resolves the profile each node names.
+func (c *Cluster) applyDefaults(table []setting) {
+	c.fillDefaults(table, "$")
 	for i := range c.Nodes {
-		if c.Nodes[i].Profile == "" {
-			c.Nodes[i].Profile = c.Profile
-		}
-		// nil for an unknown name, which validation reports.
+		// nil for an unknown name, which Load has reported.
 		c.Nodes[i].System, _ = profiles.Lookup(c.Nodes[i].Profile)
 	}
 }
 
-// orDefault keeps a written value (even 0, which validation then rejects)
-// and defaults an absent one.
-func orDefault(v int, path string, c *Cluster, def int) int {
-	if c.given(path) {
-		return v
+// fillDefaults walks the rows in table order, the order computed defaults
+// rely on: a row's derive reads only keys above it, defaulted by then.
+func (c *Cluster) fillDefaults(fields []setting, path string) {
+	for i := range fields {
+		s := &fields[i]
+		if s.hasDefault() {
+			// Only a key whose zero is a value (0, false) asks whether
+			// it was written, so only it spells its path.
+			if written := s.v.zeroIsValue && c.given(path+"."+s.name); s.unset(written) {
+				s.applyDefault()
+			}
+		}
+		switch {
+		case s.v.fields != nil:
+			c.fillDefaults(s.v.fields, path+"."+s.name)
+		case s.v.each != nil:
+			items := path + "." + s.name
+			s.v.each(func(i int) { c.fillDefaults(s.v.items.fields, items+"["+strconv.Itoa(i)+"]") })
+		}
 	}
-	return def
+}
+
+// defaultToken: etcd reads the token with static and SRV discovery
+// (SRVGetCluster takes it as the cluster's token); a discovery service
+// names its own.
+func defaultToken(c *Cluster) any {
+	if c.Etcd.Discovery == DiscoveryURL {
+		return ""
+	}
+	return c.Name + "-etcd"
+}
+
+// defaultDockerPort is the seed's: "2376 if using TLS", else 2375.
+func defaultDockerPort(tls bool) any {
+	if tls {
+		return DefaultDockerTLSPort
+	}
+	return DefaultDockerPort
 }

@@ -50,14 +50,15 @@ func Load(file string, data []byte) (c *Cluster, rep *Report) {
 		return c, rep
 	}
 	d := &decoder{rep: rep, pos: c.pos, failed: map[string]bool{}, dir: baseDir(file), file: file}
-	d.cluster(root, c)
+	table := d.clusterSettings(c)
+	d.mapping(root, "$", table) // and each key's own rules
 	if d.abort || rep.full() {
 		return c, rep
 	}
 	// Validate even after decoding errors, so one run reports every
 	// problem; rules about a value that failed to decode stay silent.
-	c.failed = d.failed
-	c.applyDefaults()
+	c.failed, c.rejected = d.failed, d.rejected
+	c.applyDefaults(table)
 	c.validate(rep)
 	return c, rep
 }

@@ -65,8 +65,8 @@ func settingSchema(s setting, defs *obj) obj {
 	if s.enum != nil {
 		restrict = append(restrict, kv{"enum", s.enum})
 	}
-	if s.pattern != nil {
-		restrict = append(restrict, kv{"pattern", s.pattern.String()})
+	if s.syntax != nil && s.syntax.pattern != nil {
+		restrict = append(restrict, kv{"pattern", s.syntax.pattern.String()})
 	}
 	if s.v.json == "array" {
 		items := append(valueSchema(*s.v.items, defs), restrict...)
@@ -77,8 +77,8 @@ func settingSchema(s setting, defs *obj) obj {
 	if s.rng != nil {
 		o = append(o, kv{"minimum", s.rng.min}, kv{"maximum", s.rng.max})
 	}
-	if s.minItems > 0 {
-		o = append(o, kv{"minItems", s.minItems})
+	if s.required && s.v.json == "array" { // Load: an empty list is no list
+		o = append(o, kv{"minItems", 1})
 	}
 	if s.unique {
 		o = append(o, kv{"uniqueItems", true})

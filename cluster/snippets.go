@@ -24,13 +24,21 @@ type Snippets struct {
 // Of returns the snippets of one kind, named by the format they are
 // written in.
 func (s Snippets) Of(kind profiles.Format) []*Snippet {
+	if l := s.list(kind); l != nil {
+		return *l
+	}
+	return nil
+}
+
+// list is where the snippets of one kind are kept (nil: no such kind).
+func (s *Snippets) list(kind profiles.Format) *[]*Snippet {
 	switch kind {
 	case profiles.CloudConfig:
-		return s.CloudConfig
+		return &s.CloudConfig
 	case profiles.CoreOSCloudConfig:
-		return s.CoreOSCloudConfig
+		return &s.CoreOSCloudConfig
 	case profiles.Butane:
-		return s.Butane
+		return &s.Butane
 	}
 	return nil
 }
@@ -52,11 +60,17 @@ func baseDir(file string) string {
 	return filepath.Dir(file)
 }
 
-func (d *decoder) snippets(s *Snippets) []field {
-	return []field{
-		{"cloud-config", d.snippetList(&s.CloudConfig)},
-		{"coreos-cloudconfig", d.snippetList(&s.CoreOSCloudConfig)},
-		{"butane", d.snippetList(&s.Butane)},
+// snippetKey is one key of a snippets table: a format, and its list.
+type snippetKey struct {
+	key string
+	dst *[]*Snippet
+}
+
+func snippetKeys(s *Snippets) []snippetKey {
+	return []snippetKey{
+		{"cloud-config", &s.CloudConfig},
+		{"coreos-cloudconfig", &s.CoreOSCloudConfig},
+		{"butane", &s.Butane},
 	}
 }
 

@@ -78,8 +78,9 @@ type Cluster struct {
 	Nodes             []Node
 	Snippets          Snippets // merged into every node of their format
 
-	pos    map[string]Pos  // where each value stood, by path
-	failed map[string]bool // paths whose value did not decode
+	pos      map[string]Pos  // where each value stood, by path
+	failed   map[string]bool // paths whose value did not decode
+	rejected map[string]bool // paths whose value broke its key's own rules
 }
 
 // Network is static addressing shared by every node.
@@ -106,6 +107,9 @@ type Etcd struct {
 	// and swarm's discovery, speaks https.
 	TLS bool
 }
+
+// ImageRepoTag splits Image into repository and tag ("" when none).
+func (e *Etcd) ImageRepoTag() (repo, tag string) { return splitImage(e.Image) }
 
 // Docker is how every Docker host exposes its engine.
 type Docker struct {

@@ -22,9 +22,9 @@ import (
 
 // Settings are the explicit validity and rotation rules.
 type Settings struct {
-	Validity    time.Duration // node and client certificates; 0 -> 8760h (1 year)
-	CAValidity  time.Duration // 0 -> 87600h (10 years)
-	RenewBefore time.Duration // window before expiry; 0 -> 720h (30 days)
+	Validity    time.Duration // node and client certificates; 0 -> the description's default (tls.validity)
+	CAValidity  time.Duration // 0 -> the longest a certificate may live (10 years)
+	RenewBefore time.Duration // window before expiry; 0 -> the description's default (tls.renew_before)
 	Now         time.Time     // zero -> time.Now(); tests pin it
 }
 
@@ -43,13 +43,13 @@ const ClientName = "operator client"
 
 func (s Settings) norm() (Settings, error) {
 	if s.Validity == 0 {
-		s.Validity = 8760 * time.Hour
+		s.Validity = cluster.DefaultCertValidity
 	}
 	if s.CAValidity == 0 {
 		s.CAValidity = cluster.MaxCertValidity
 	}
 	if s.RenewBefore == 0 {
-		s.RenewBefore = 720 * time.Hour
+		s.RenewBefore = cluster.DefaultRenewBefore
 	}
 	if s.Now.IsZero() {
 		s.Now = time.Now()
