@@ -58,7 +58,9 @@ func (x *clusterContext) addCertAgent(p *Plan, n *cluster.Node) error {
 		{"SWARMBOOT_TLS_DIR", tlsDir},
 	}
 	if t := prof.Etcd.TLS; n.Has(cluster.RoleEtcd) && x.c.Etcd.TLS && t.Files == profiles.EtcdTLSCopy {
-		env = append(env, KV{"SWARMBOOT_ETCD_COPY", t.Dir}, KV{"SWARMBOOT_ETCD_COPY_OWNER", t.User})
+		// The copy keeps its owner (etcd's user): the agent takes it from
+		// the file it replaces.
+		env = append(env, KV{"SWARMBOOT_ETCD_COPY", t.Dir})
 	}
 	if restart := x.agentRestarts(prof, n); len(restart) > 0 {
 		env = append(env, KV{"SWARMBOOT_RESTART", strings.Join(restart, " ")})
