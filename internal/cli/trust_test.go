@@ -348,7 +348,7 @@ func TestMessagesKeepTheCA(t *testing.T) {
 	copyTree(t, other, dir)
 	runCLI(t, "", "render", file, "-o", filepath.Join(t.TempDir(), "o"), "--pki", dir)
 	os.Remove(dir + "/ca-key.pem")
-	if _, _, err := verify.ClientTLS(dir); err != nil {
+	if _, err := verify.ClientTLS(dir); err != nil {
 		t.Errorf("verify's TLS with the CA key offline: %v", err)
 	}
 	// A render that must issue asks for the key by name.
