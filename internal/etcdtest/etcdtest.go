@@ -221,6 +221,13 @@ func (n *Node) Command(name string, args ...string) *exec.Cmd {
 	return exec.Command("nsenter", append([]string{"-t", strconv.Itoa(n.PID), "-n", "-m", "--", name}, args...)...)
 }
 
+// Stop kills the node's process (etcd, or what holds its namespaces), by
+// its PID, and waits for it.
+func (n *Node) Stop() {
+	n.cmd.Process.Kill()
+	n.cmd.Wait()
+}
+
 // ReadFile reads a file as the node sees it.
 func (n *Node) ReadFile(p string) ([]byte, error) {
 	return os.ReadFile(fmt.Sprintf("/proc/%d/root%s", n.PID, p))
