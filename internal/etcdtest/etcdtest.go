@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coreos/go-systemd/v22/unit"
 	"gopkg.in/yaml.v3"
@@ -210,9 +211,18 @@ mount -t tmpfs -o mode=0755 tmpfs /var/lib
 mkdir -p /run/.etc/upper /run/.etc/work
 mount -t overlay overlay -o lowerdir=/etc,upperdir=/run/.etc/upper,workdir=/run/.etc/work /etc
 while [ $# -gt 0 ]; do mkdir -p "$(dirname "$2")"; cp "$1" "$2"; shift 2; done
+: > /run/.etcdtest-ready
 ` + run
 	cmd := nettest.Machine(t, bridge, addr, env, f, script, append([]string{etcd}, pairs...)...)
-	return &Node{Name: name, PID: cmd.Process.Pid, Log: log, cmd: cmd}
+	n := &Node{Name: name, PID: cmd.Process.Pid, Log: log, cmd: cmd}
+	// Commands run on the node only once its files are in place.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := n.ReadFile("/run/.etcdtest-ready"); err == nil {
+			return n
+		} else if time.Now().After(deadline) {
+			t.Fatalf("%s: its files were not in place after 10s: %v", name, err)
+		}
+	}
 }
 
 // Command runs a command on the node: in its network and mount
