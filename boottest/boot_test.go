@@ -291,10 +291,20 @@ func bootCluster(ctx context.Context, t *testing.T, b Boot) *Cluster {
 		}
 		said = summarizeInfo(info)
 	}
-	t.Logf("%s: %d VMs, cluster ready %.0fs after power-on; docker info on the manager: %s",
-		name, len(desc.Nodes), clusterReady.Seconds(), said)
+	form := "plain"
+	if desc.UsesTLS() {
+		form = "TLS"
+	}
+	t.Logf("%s (%s): %d VMs, cluster ready %.0fs after power-on; docker info on the manager: %s",
+		name, form, len(desc.Nodes), clusterReady.Seconds(), said)
 	for _, n := range desc.Nodes {
 		t.Logf("  %-8s %s", n.Name, ms[n.Name])
+	}
+	// A clean first boot: no unit of the cluster failed on the way.
+	for _, n := range desc.Nodes {
+		if failed := FailedClusterUnits(c.VMs[n.Name].ThisBoot(c.VMs[n.Name].Journal())); len(failed) > 0 {
+			t.Errorf("%s: the journal of its first boot says %v failed", n.Name, failed)
+		}
 	}
 	if b.PredictableNames {
 		var names []string
@@ -399,7 +409,8 @@ func summarizeInfo(info string) string {
 // defaults): every check above went over mutual TLS, and then the seed's
 // end state must hold through `docker --tlsverify ... info` and the
 // cluster must refuse clients without a certificate of its CA, and plain
-// http.
+// http. Its certificates expire minutes after it is ready: the subtest
+// renewal renews them while it runs (checkRenewal).
 func TestBootDocker29(t *testing.T) {
 	ctx := testContext(t)
 	c := bootCluster(ctx, t, Boot{Name: "docker29", Description: "testdata/docker29.yaml", Image: ImageForkyDocker29})
@@ -416,6 +427,7 @@ func TestBootDocker29(t *testing.T) {
 	}
 	steadyAcrossTTL(ctx, t, c)
 	t.Run("TLS", func(t *testing.T) { checkTLS(ctx, t, c) })
+	t.Run("renewal", func(t *testing.T) { checkRenewal(ctx, t, c) })
 }
 
 // checkTLS asserts, on a booted TLS cluster, the seed's end state over TLS

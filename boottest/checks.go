@@ -366,11 +366,5 @@ func (c *Checker) DockerInfo(ctx context.Context) (string, error) {
 
 // DockerInfoVia is DockerInfo through one manager, replica or primary.
 func (c *Checker) DockerInfoVia(ctx context.Context, m Node) (string, error) {
-	var args []string
-	if c.Desc.Docker.TLS {
-		f := ClientIn(c.Client)
-		args = []string{"--tlsverify", "--tlscacert", f.CA, "--tlscert", f.Cert, "--tlskey", f.Key}
-	}
-	args = append(args, "-H", fmt.Sprintf("tcp://%s:%d", m.IP, c.Desc.Swarm.Manager.Port), "info")
-	return c.call(ctx, nil, "docker", args...)
+	return c.DockerVia(ctx, m, "info")
 }

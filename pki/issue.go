@@ -158,14 +158,7 @@ func (s *Store) issue(tmpl *x509.Certificate, set Settings) (pair, error) {
 	if err != nil {
 		return pair{}, err
 	}
-	c, err := sign(tmpl, s.issuer, &k.PublicKey, s.key, set.Now, set.Validity)
-	if err != nil {
-		return pair{}, err
-	}
-	if len(c.Raw) > MaxCertSize {
-		return pair{}, fmt.Errorf("the certificate of %s would be %d bytes, over the %d KiB TLS peers accept: give it fewer names (tls.sans, nodes[].sans)", c.Subject.CommonName, len(c.Raw), MaxCertSize>>10)
-	}
-	return pair{cert: c, key: k}, nil
+	return s.certifyKey(tmpl, k, set)
 }
 
 // nodeTemplate validates r and returns the certificate it asks for. Every

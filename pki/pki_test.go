@@ -641,13 +641,13 @@ func TestExpiry(t *testing.T) {
 		t.Errorf("renew --force: %v", ch)
 	}
 
-	// Past NotAfter, a render re-issues on its own.
+	// Past NotAfter, a render renews on its own (same key: renew_test.go).
 	dir2, _ := newStore(t)
 	if _, _, err := ensure(t, dir2, seedReqs, at(t0)); err != nil {
 		t.Fatal(err)
 	}
 	_, changes, err := ensure(t, dir2, seedReqs, at(notAfter.Add(time.Hour)))
-	if err != nil || len(changes) != 3 || changes[0].Kind != Reissued || !strings.HasPrefix(changes[0].Why, "expired") {
+	if err != nil || len(changes) != 3 || changes[0].Kind != Renewed || !strings.HasPrefix(changes[0].Why, "expired") {
 		t.Errorf("after expiry: %v, %v", changes, err)
 	}
 }

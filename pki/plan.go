@@ -21,9 +21,9 @@ type ChangeKind int
 
 const (
 	Issued   ChangeKind = iota + 1 // new node (or a missing client certificate)
-	Reissued                       // SANs, usages, issuer or key changed, or expired
+	Reissued                       // a new key: SANs, usages, issuer or key changed (renew.go)
 	Expiring                       // warning only: within RenewBefore; run `swarmboot pki renew`
-	Renewed                        // by pki renew
+	Renewed                        // the same key, a new validity: expired, or by pki renew (renew.go)
 )
 
 func (k ChangeKind) String() string {
@@ -165,7 +165,7 @@ func (t *Tx) Plan(reqs []Request, set Settings, o PlanOptions) (*Prepared, error
 			return nil, err
 		}
 		if sl.kind.fresh() {
-			p.files = append(p.files, file{sl.dir + "/key.pem", m.Key, 0o600}, file{sl.dir + "/cert.pem", m.Cert, 0o644})
+			p.files = append(p.files, sl.files(m)...)
 		}
 		if sl.name != ClientName {
 			p.Material[sl.name] = m
@@ -246,6 +246,8 @@ func decide(sl *slot, o PlanOptions, created bool) {
 		if created {
 			sl.why = "new CA"
 		}
+	case v.renewable():
+		sl.kind, sl.why = Renewed, v.why
 	case v.reissue():
 		sl.kind, sl.why = Reissued, v.why
 	case v.state == RenewSoon && (o.Renew || o.RenewAll):
@@ -271,7 +273,7 @@ func (s *Store) issueAll(slots []slot, set Settings) error {
 			ErrKeyOffline, "ca-key.pem", s.dir, english.Count(len(todo), "certificate"), listSlots(todo), filepath.Join(s.dir, "ca-key.pem"))
 	}
 	return parallel.Do(len(todo), func(i int) (err error) {
-		todo[i].have, err = s.issue(todo[i].want, set)
+		todo[i].have, err = s.certify(todo[i], set)
 		return err
 	})
 }

@@ -23,6 +23,7 @@ func init() {
 		Packages: &Packages{
 			Etcd:   []string{"etcd-server", "etcd-client"},
 			Docker: []string{"docker.io"},
+			Agent:  agentPackages,
 		},
 		Releases: []Release{
 			{Version: "22.04", Codename: "jammy", Docker: "29.1.3 (jammy-updates)", Etcd: "3.3.25", Evidence: FromSources},
@@ -75,7 +76,7 @@ func init() {
 		},
 		Etcd: Etcd{
 			Config: EtcdDropin, Unit: "etcd-member.service",
-			DataDir: "/var/lib/etcd", EnableV2: true, FromImage: true,
+			DataDir: "/var/lib/etcd", EnableV2: true, FromImage: true, ReloadsTLS: true,
 			// etcd-wrapper runs the image as the etcd user (uid 232,
 			// in /usr/share/baselayout/passwd, which NSS and so Ignition
 			// read) with the directory ETCD_SSL_DIR names mounted at
@@ -101,7 +102,7 @@ func init() {
 		},
 		Etcd: Etcd{
 			Config: EtcdContainerUnit, Unit: "etcd-member.service", EnvFile: "/etc/etcd/etcd.env",
-			DataDir: "/var/lib/etcd", EnableV2: true, FromImage: true, Runtime: "/usr/bin/podman",
+			DataDir: "/var/lib/etcd", EnableV2: true, FromImage: true, ReloadsTLS: true, Runtime: "/usr/bin/podman",
 			TLS: EtcdTLS{Files: EtcdTLSMount},
 		},
 		Docker: Docker{
@@ -129,6 +130,8 @@ func init() {
 		Etcd: Etcd{
 			Config: EtcdCoreOSEtcd2, Unit: "etcd2.service",
 			DataDir: "/var/lib/etcd2",
+			// etcd2 reads its certificate only when it starts:
+			// ReloadsTLS is false, the agent restarts it.
 			// etcd2.service runs as the etcd user.
 			TLS: EtcdTLS{Files: EtcdTLSCopy, Dir: "/etc/ssl/etcd", SeenAs: "/etc/ssl/etcd", User: "etcd"},
 		},
@@ -156,14 +159,22 @@ var containerLinuxDocker = Docker{
 	SocketActivation: true,
 }
 
-// debianEtcd: the archive's etcd-server reads /etc/default/etcd. A data
-// directory per member keeps a member from reusing the default cluster the
-// package may have bootstrapped before user-data ran.
+// debianEtcd: the archive's etcd-server, whose unit starts as soon as
+// the network is up (After=network.target), maybe before cloud-init has
+// written anything or loaded swarmboot's drop-ins. Its settings therefore
+// live in a file only swarmboot's drop-in names, not in the package's
+// /etc/default/etcd: started early, etcd runs the package's defaults on
+// loopback, and the restart cloud-init runs brings up the member. A data
+// directory per member keeps a member from reusing that default cluster.
 var debianEtcd = Etcd{
-	Config: EtcdEnvFile, Unit: "etcd.service", EnvFile: "/etc/default/etcd",
-	DataDir: "/var/lib/etcd/%s", EnableV2: true,
+	Config: EtcdEnvFile, Unit: "etcd.service", EnvFile: "/etc/swarmboot/etcd.env",
+	DataDir: "/var/lib/etcd/%s", EnableV2: true, ReloadsTLS: true,
 	TLS: EtcdTLS{Files: EtcdTLSCredentials},
 }
+
+// agentPackages: the certificate agent's curl and openssl are not
+// Essential on Debian and Ubuntu.
+var agentPackages = []string{"curl", "openssl"}
 
 // debianPackages lists Debian's packages; extra is what every Docker host
 // and manager needs besides docker.io on that release.
@@ -171,5 +182,6 @@ func debianPackages(extra ...string) *Packages {
 	return &Packages{
 		Etcd:   []string{"etcd-server", "etcd-client"},
 		Docker: append([]string{"docker.io"}, extra...),
+		Agent:  agentPackages,
 	}
 }

@@ -3,6 +3,7 @@ package profiles_test
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"path"
 	"slices"
 	"strconv"
@@ -44,6 +45,7 @@ func (s *subject) checkAll() {
 	s.checkDropins()
 	s.checkOwners()
 	s.checkNetwork()
+	s.checkAgent()
 }
 
 // The ETCD_* settings that name files etcd must open.
@@ -75,20 +77,12 @@ func (s *subject) checkEtcdTLS() {
 			s.errorf("TLS is on but etcd gets no %s", key)
 			continue
 		}
-		host, how := seen, ""
-		switch {
-		case r.mounts != nil:
-			if host, ok = r.hostPath(seen); !ok {
-				s.errorf("%s=%s is not visible in etcd's container: it mounts %v", key, seen, r.mounts)
-				continue
-			}
-		case strings.HasPrefix(seen, "/run/credentials/"+svc.name+"/"):
-			src, ok := svc.credentials[path.Base(seen)]
-			if !ok {
-				s.errorf("%s=%s: no LoadCredential=%s in %s", key, seen, path.Base(seen), svc.name)
-				continue
-			}
-			host, how = src, "credential"
+		host, how, problem := s.hostFile(svc, r, seen)
+		if problem != "" {
+			s.errorf("%s=%s%s", key, seen, problem)
+			continue
+		}
+		if how == "credential" {
 			for release, v := range s.k.Systemd.Releases {
 				if v < 247 {
 					s.errorf("%s relies on LoadCredential=, which systemd %d (release %s) lacks", key, v, release)
@@ -104,6 +98,28 @@ func (s *subject) checkEtcdTLS() {
 			s.errorf("%s=%s: %s is %04o owned by %q; etcd runs as %s and cannot read it", key, seen, host, f.mode, f.owner, r.user)
 		}
 	}
+}
+
+// hostFile is the host file behind a path etcd opens, and how it gets
+// there: "" (etcd reads it where it is, or through its container's
+// mounts) or "credential" (systemd's copy, made when the unit starts); a
+// problem says why it cannot be found.
+func (s *subject) hostFile(svc *service, r *process, seen string) (host, how, problem string) {
+	switch {
+	case r.mounts != nil:
+		host, ok := r.hostPath(seen)
+		if !ok {
+			return "", "", fmt.Sprintf(" is not visible in etcd's container: it mounts %v", r.mounts)
+		}
+		return host, "", ""
+	case strings.HasPrefix(seen, "/run/credentials/"+svc.name+"/"):
+		src, ok := svc.credentials[path.Base(seen)]
+		if !ok {
+			return "", "", fmt.Sprintf(": no LoadCredential=%s in %s", path.Base(seen), svc.name)
+		}
+		return src, "credential", ""
+	}
+	return seen, "", ""
 }
 
 // withEnvFiles adds to the unit's environment its EnvironmentFile= files

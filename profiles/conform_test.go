@@ -186,16 +186,19 @@ func (t *tally) count(check, profile string) {
 
 // required are the checks each profile must have met on some config.
 var required = map[string][]string{
-	"etcd TLS files visible":    {"ubuntu", "debian-12", "debian-13", "debian-14", "flatcar", "fcos", "coreos"},
-	"TLS mounts readable":       {"ubuntu", "debian-12", "debian-13", "debian-14", "flatcar", "fcos", "coreos"},
-	"dockerd flags":             {"ubuntu", "debian-12", "debian-13", "debian-14", "flatcar", "fcos", "coreos"},
-	"engine command line kept":  {"ubuntu", "debian-12", "debian-13", "debian-14", "flatcar", "fcos", "coreos"},
-	"commands exist":            {"ubuntu", "debian-12", "debian-13", "debian-14", "flatcar", "fcos", "coreos"},
-	"NIC names selected":        {"ubuntu", "debian-12", "debian-13", "debian-14", "flatcar", "fcos", "coreos"},
-	"interface selected":        {"ubuntu", "debian-12", "debian-13", "debian-14", "flatcar", "fcos", "coreos"},
-	"MAC selected":              {"ubuntu", "debian-12", "debian-13", "debian-14", "flatcar", "fcos", "coreos"},
-	"drop-ins on shipped units": {"ubuntu", "debian-12", "debian-13", "debian-14", "flatcar", "fcos", "coreos"},
-	"owners exist":              {"flatcar", "coreos"},
+	"etcd TLS files visible":             {"ubuntu", "debian-12", "debian-13", "debian-14", "flatcar", "fcos", "coreos"},
+	"TLS mounts readable":                {"ubuntu", "debian-12", "debian-13", "debian-14", "flatcar", "fcos", "coreos"},
+	"dockerd flags":                      {"ubuntu", "debian-12", "debian-13", "debian-14", "flatcar", "fcos", "coreos"},
+	"engine command line kept":           {"ubuntu", "debian-12", "debian-13", "debian-14", "flatcar", "fcos", "coreos"},
+	"commands exist":                     {"ubuntu", "debian-12", "debian-13", "debian-14", "flatcar", "fcos", "coreos"},
+	"NIC names selected":                 {"ubuntu", "debian-12", "debian-13", "debian-14", "flatcar", "fcos", "coreos"},
+	"interface selected":                 {"ubuntu", "debian-12", "debian-13", "debian-14", "flatcar", "fcos", "coreos"},
+	"MAC selected":                       {"ubuntu", "debian-12", "debian-13", "debian-14", "flatcar", "fcos", "coreos"},
+	"drop-ins on shipped units":          {"ubuntu", "debian-12", "debian-13", "debian-14", "flatcar", "fcos", "coreos"},
+	"owners exist":                       {"flatcar", "coreos"},
+	"agent tools shipped":                {"ubuntu", "debian-12", "debian-13", "debian-14", "flatcar", "fcos", "coreos"},
+	"agent renews what etcd reads":       {"ubuntu", "debian-12", "debian-13", "debian-14", "flatcar", "fcos", "coreos"},
+	"engine restarted with live-restore": {"ubuntu", "debian-12", "debian-13", "debian-14", "flatcar", "fcos", "coreos"},
 }
 
 func (t *tally) require(tt *testing.T) {

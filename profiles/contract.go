@@ -38,6 +38,10 @@ type Contract struct {
 	// Systemd is the systemd each release ships, where the render relies
 	// on a feature of a version (LoadCredential=, 247).
 	Systemd *SystemdFact `yaml:"systemd"`
+	// EtcdTLSReload is whether the system's etcd reads its certificate
+	// again for each new TLS connection: then a renewed certificate
+	// needs no restart of etcd.
+	EtcdTLSReload *ReloadFact `yaml:"etcd_tls_reload"`
 	// Unread lists what could not be read here, and why: the facts it
 	// concerns stand on the sources named instead.
 	Unread []string `yaml:"unread"`
@@ -138,9 +142,12 @@ type Tools struct {
 	Paths []string `yaml:"paths"`
 	From  From     `yaml:"from"`
 	// Optional: some images of the system lack them; units may not rely
-	// on them.
-	Optional bool   `yaml:"optional"`
-	Note     string `yaml:"note"`
+	// on them unless the render installs Packages.
+	Optional bool `yaml:"optional"`
+	// Packages install them where the system lacks them (a cloud-config
+	// render lists them with the node's packages).
+	Packages []string `yaml:"packages"`
+	Note     string   `yaml:"note"`
 }
 
 // DockerFact is the Docker engines the profile claims, by release.
@@ -149,6 +156,14 @@ type DockerFact struct {
 	Releases map[string][]string `yaml:"releases"`
 	From     From                `yaml:"from"`
 	Note     string              `yaml:"note"`
+}
+
+// ReloadFact says whether a program reads its TLS certificate again for
+// each new connection (true) or only when it starts.
+type ReloadFact struct {
+	Reloads bool   `yaml:"reloads"`
+	From    From   `yaml:"from"`
+	Note    string `yaml:"note"`
 }
 
 // SystemdFact is the systemd major version of each release.
@@ -183,6 +198,21 @@ func (c *Contract) HasTool(p string, optional bool) bool {
 	for _, t := range c.Tools {
 		if (!t.Optional || optional) && slices.Contains(t.Paths, p) {
 			return true
+		}
+	}
+	return false
+}
+
+// HasCommand reports whether a command of that name is on the system's
+// PATH (/usr/sbin, /usr/bin, /sbin, /bin): shipped by every image, or
+// optional and installed by packages the node gets.
+func (c *Contract) HasCommand(name string, packages []string) bool {
+	for _, t := range c.Tools {
+		usable := !t.Optional || len(t.Packages) > 0 && !slices.ContainsFunc(t.Packages, func(p string) bool { return !slices.Contains(packages, p) })
+		for _, dir := range []string{"/usr/sbin/", "/usr/bin/", "/sbin/", "/bin/"} {
+			if usable && slices.Contains(t.Paths, dir+name) {
+				return true
+			}
 		}
 	}
 	return false
@@ -312,6 +342,9 @@ func (c *Contract) check() error {
 	froms = append(froms, c.SELinux.From, c.NIC.From, c.Docker.From)
 	if c.Systemd != nil {
 		froms = append(froms, c.Systemd.From)
+	}
+	if c.EtcdTLSReload != nil {
+		froms = append(froms, c.EtcdTLSReload.From)
 	}
 	for _, f := range froms {
 		if len(f) == 0 {

@@ -15,8 +15,12 @@ import (
 type EtcdConfig string
 
 const (
-	// EtcdEnvFile: a distribution package whose unit reads an environment
-	// file (Debian/Ubuntu etcd-server reads /etc/default/etcd).
+	// EtcdEnvFile: a distribution package's unit that takes ETCD_*
+	// variables from an environment file of swarmboot's own, which a
+	// drop-in names (EnvironmentFile=). Not the package's own file
+	// (Debian's /etc/default/etcd): an etcd the package starts before the
+	// drop-in is loaded then runs the package's defaults instead of
+	// settings that point at files it cannot open yet.
 	EtcdEnvFile EtcdConfig = "env-file"
 	// EtcdDropin: a unit shipped by the OS that takes ETCD_* variables from
 	// a systemd drop-in (Flatcar's etcd-member.service).
@@ -49,6 +53,9 @@ type Etcd struct {
 	Runtime   string // EtcdContainerUnit: the container CLI (podman, docker)
 	// TLS says how etcd reads the node's certificate and key.
 	TLS EtcdTLS
+	// ReloadsTLS: etcd reads its certificate again for each new TLS
+	// connection (3.2 and later), so a renewed one needs no restart.
+	ReloadsTLS bool
 }
 
 // EtcdTLSFiles names how etcd gets the node's TLS files.
@@ -169,6 +176,9 @@ type Packages struct {
 	// Docker: the engine and the docker CLI, for Docker hosts and for
 	// managers (which run swarm as a container).
 	Docker []string
+	// Agent: what the certificate agent runs that the system may lack
+	// (curl, openssl), for every node with TLS.
+	Agent []string
 }
 
 // Supports reports whether the profile's boot agent reads format f.

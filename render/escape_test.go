@@ -151,46 +151,8 @@ func etcd2DropIn(t *testing.T, p *Plan) string {
 	return out
 }
 
-// unitWords splits a unit line's value into words as systemd does:
-// double quotes group, '\' escapes, and specifiers resolve ("%%" is '%';
-// any other specifier fails the test, as it would change the value).
-func unitWords(t *testing.T, v string) []string {
-	t.Helper()
-	var words []string
-	var b strings.Builder
-	inWord, quoted := false, false
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		switch {
-		case c == '\\' && i+1 < len(v):
-			i++
-			b.WriteByte(v[i])
-			inWord = true
-		case c == '"':
-			quoted, inWord = !quoted, true
-		case c == ' ' && !quoted:
-			if inWord {
-				words = append(words, b.String())
-				b.Reset()
-				inWord = false
-			}
-		case c == '%':
-			if i+1 >= len(v) || v[i+1] != '%' {
-				t.Fatalf("unit value %q has the specifier %q", v, v[i:min(i+2, len(v))])
-			}
-			i++
-			b.WriteByte('%')
-			inWord = true
-		default:
-			b.WriteByte(c)
-			inWord = true
-		}
-	}
-	if inWord {
-		words = append(words, b.String())
-	}
-	return words
-}
+// unitWords splits a unit line's value into words as systemd does.
+func unitWords(t *testing.T, v string) []string { return testutil.UnitWords(t, v) }
 
 // systemdEnvFile reads an EnvironmentFile= (systemd.exec(5)): KEY=VALUE a
 // line, '#' comments; a value must need no quoting to read back as is.

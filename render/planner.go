@@ -76,7 +76,7 @@ func (x *clusterContext) plan(n *cluster.Node) (*Plan, error) {
 		},
 	}
 	if x.c.InstallPackages {
-		p.Packages = packagesFor(prof, n)
+		p.Packages = packagesFor(prof, n, x.c.UsesTLS())
 	}
 	steps := []func(*Plan, *cluster.Node) error{x.addNetwork}
 	if x.c.UsesTLS() {
@@ -90,6 +90,9 @@ func (x *clusterContext) plan(n *cluster.Node) (*Plan, error) {
 	}
 	if n.Has(cluster.RoleManager) {
 		steps = append(steps, x.addSwarmManager)
+	}
+	if x.c.UsesTLS() {
+		steps = append(steps, x.addCertAgent) // last: it restarts what the others run
 	}
 	for _, step := range steps {
 		if err := step(p, n); err != nil {
@@ -108,21 +111,28 @@ func concat(a, b []*cluster.Snippet) []*cluster.Snippet {
 }
 
 // packagesFor lists the profile's packages for the node's roles, once each:
-// etcd's first, then Docker's (Docker hosts and managers).
-func packagesFor(prof *profiles.Profile, n *cluster.Node) []string {
+// etcd's first, then Docker's (Docker hosts and managers), then the
+// certificate agent's (every node, with TLS).
+func packagesFor(prof *profiles.Profile, n *cluster.Node, tls bool) []string {
 	var out []string
 	if prof.Packages == nil {
 		return nil
 	}
-	if n.Has(cluster.RoleEtcd) {
-		out = append(out, prof.Packages.Etcd...)
-	}
-	if n.Has(cluster.RoleDocker) || n.Has(cluster.RoleManager) {
-		for _, pkg := range prof.Packages.Docker {
+	add := func(pkgs []string) {
+		for _, pkg := range pkgs {
 			if !slices.Contains(out, pkg) {
 				out = append(out, pkg)
 			}
 		}
+	}
+	if n.Has(cluster.RoleEtcd) {
+		add(prof.Packages.Etcd)
+	}
+	if n.Has(cluster.RoleDocker) || n.Has(cluster.RoleManager) {
+		add(prof.Packages.Docker)
+	}
+	if tls {
+		add(prof.Packages.Agent)
 	}
 	return out
 }
@@ -248,15 +258,19 @@ func (x *clusterContext) addEtcd(p *Plan, n *cluster.Node) error {
 	prof := p.Profile
 	env := x.etcdEnv(prof, n)
 	tlsMount := ""
+	var creds []credential
 	if x.c.Etcd.TLS {
-		dir, tlsEnv, err := x.etcdTLS(p, n)
+		dir, tlsEnv, c, err := x.etcdTLS(p, n)
 		if err != nil {
 			return err
 		}
-		env = append(env, tlsEnv...)
+		env, creds = append(env, tlsEnv...), c
 		if prof.Etcd.TLS.Files == profiles.EtcdTLSMount {
 			tlsMount = bindMount(prof, dir, true)
 		}
+	}
+	if len(creds) > 0 && prof.Etcd.Config != profiles.EtcdEnvFile {
+		return fmt.Errorf("profile %s: etcd's TLS credentials need its settings in a drop-in's environment file", prof.Name)
 	}
 	dataDir := x.etcdDataDir(prof, n)
 	data := struct {
@@ -272,6 +286,16 @@ func (x *clusterContext) addEtcd(p *Plan, n *cluster.Node) error {
 	case profiles.EtcdEnvFile:
 		text, err := templates.Execute("etcd.env", data)
 		p.Files = append(p.Files, File{Path: prof.Etcd.EnvFile, Mode: 0o644, Contents: text})
+		if err != nil {
+			return err
+		}
+		// The same drop-in names the settings and loads the key, so
+		// systemd takes both, or neither, at one daemon-reload.
+		text, err = templates.Execute("etcd-env.conf", map[string]any{
+			"Name": n.Name, "Cluster": x.c.Name, "EnvFile": prof.Etcd.EnvFile,
+			"CredentialsDir": "/run/credentials/" + prof.Etcd.Unit, "Credentials": creds,
+		})
+		u.Dropins = append(u.Dropins, Dropin{Name: "20-swarmboot-etcd.conf", Contents: text})
 		return err
 	case profiles.EtcdDropin:
 		text, err := templates.Execute("etcd-member.conf", data)

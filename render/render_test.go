@@ -150,8 +150,11 @@ nodes:
 	p := planOf(t, c, "b")
 	var env string
 	for _, f := range p.Files {
-		if f.Path == "/etc/default/etcd" {
+		switch f.Path {
+		case "/etc/swarmboot/etcd.env":
 			env = f.Contents
+		case "/etc/default/etcd":
+			t.Errorf("the package's /etc/default/etcd is written: an etcd started before the drop-in is loaded would run these settings")
 		}
 	}
 	for _, want := range []string{
@@ -166,11 +169,16 @@ nodes:
 		"ETCD_ENABLE_V2=true\n",
 	} {
 		if !strings.Contains(env, want) {
-			t.Errorf("/etc/default/etcd lacks %q:\n%s", want, env)
+			t.Errorf("/etc/swarmboot/etcd.env lacks %q:\n%s", want, env)
 		}
 	}
-	if u := unitNamed(p, "etcd.service"); u == nil || !u.Enable || u.Action != Restart {
-		t.Errorf("etcd.service must be enabled and restarted: %+v", u)
+	u := unitNamed(p, "etcd.service")
+	if u == nil || !u.Enable || u.Action != Restart {
+		t.Fatalf("etcd.service must be enabled and restarted: %+v", u)
+	}
+	// Only swarmboot's drop-in names the settings.
+	if len(u.Dropins) != 1 || !strings.Contains(u.Dropins[0].Contents, "\nEnvironmentFile=/etc/swarmboot/etcd.env\n") {
+		t.Errorf("etcd.service's drop-ins do not name the settings: %+v", u.Dropins)
 	}
 }
 

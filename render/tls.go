@@ -7,7 +7,6 @@ import (
 	"github.com/swarmboot/swarmboot/cluster"
 	"github.com/swarmboot/swarmboot/pki"
 	"github.com/swarmboot/swarmboot/profiles"
-	"github.com/swarmboot/swarmboot/templates"
 )
 
 // tlsDir is where every node keeps its TLS files: Docker and the swarm
@@ -21,9 +20,6 @@ const (
 	certFile = "cert.pem"
 	keyFile  = "key.pem"
 )
-
-// tlsFileList is the files of a TLS directory, in the order they are written.
-var tlsFileList = []string{caFile, certFile, keyFile}
 
 // addTLSFiles writes the node's certificate, key and the CA certificate.
 func (x *clusterContext) addTLSFiles(p *Plan, n *cluster.Node) error {
@@ -46,36 +42,38 @@ func tlsDirFiles(dir, owner string, f pki.Material) []File {
 	}
 }
 
+// credential is a file systemd hands a unit (LoadCredential=NAME:FROM).
+type credential struct{ Name, From string }
+
 // etcdTLS gives etcd the node's TLS files the way its system lets it read
-// them, and returns the directory etcd reads them from and etcd's TLS
-// settings.
-func (x *clusterContext) etcdTLS(p *Plan, n *cluster.Node) (string, []KV, error) {
+// them, and returns the directory etcd reads them from, etcd's TLS
+// settings and the credentials its unit must load.
+func (x *clusterContext) etcdTLS(p *Plan, n *cluster.Node) (string, []KV, []credential, error) {
 	t := p.Profile.Etcd.TLS
 	switch t.Files {
 	case profiles.EtcdTLSCredentials:
+		// Only the key: a credential is a copy made when the unit starts,
+		// and the certificate must be read where the agent renews it.
 		dir := "/run/credentials/" + p.Profile.Etcd.Unit
-		text, err := templates.Execute("etcd-tls.conf", map[string]any{"Dir": dir, "From": tlsDir, "Files": tlsFileList})
-		u := p.unit(p.Profile.Etcd.Unit)
-		u.Dropins = append(u.Dropins, Dropin{Name: "20-swarmboot-tls.conf", Contents: text})
-		return dir, etcdTLSEnv(dir), err
+		env := etcdTLSEnv(tlsDir+"/"+caFile, tlsDir+"/"+certFile, dir+"/"+keyFile)
+		return dir, env, []credential{{keyFile, tlsDir + "/" + keyFile}}, nil
 	case profiles.EtcdTLSCopy:
 		p.Files = append(p.Files, tlsDirFiles(t.Dir, t.User, x.tls[n.Name])...)
-		env := etcdTLSEnv(t.SeenAs)
+		env := etcdTLSEnv(t.SeenAs+"/"+caFile, t.SeenAs+"/"+certFile, t.SeenAs+"/"+keyFile)
 		if t.DirVar != "" {
 			// The wrapper mounts the directory this names at SeenAs.
 			env = append(env, KV{t.DirVar, t.Dir})
 		}
-		return t.SeenAs, env, nil
+		return t.SeenAs, env, nil, nil
 	case profiles.EtcdTLSMount:
-		return tlsDir, etcdTLSEnv(tlsDir), nil
+		return tlsDir, etcdTLSEnv(tlsDir+"/"+caFile, tlsDir+"/"+certFile, tlsDir+"/"+keyFile), nil, nil
 	}
-	return "", nil, fmt.Errorf("profile %s: etcd has no way to read TLS files (%q)", p.Profile.Name, t.Files)
+	return "", nil, nil, fmt.Errorf("profile %s: etcd has no way to read TLS files (%q)", p.Profile.Name, t.Files)
 }
 
-// etcdTLSEnv is etcd's TLS settings for files in dir: the same certificate
+// etcdTLSEnv is etcd's TLS settings for these files: the same certificate
 // serves clients and peers, and both must present one from the CA.
-func etcdTLSEnv(dir string) []KV {
-	ca, cert, key := dir+"/"+caFile, dir+"/"+certFile, dir+"/"+keyFile
+func etcdTLSEnv(ca, cert, key string) []KV {
 	return []KV{
 		{"ETCD_CERT_FILE", cert},
 		{"ETCD_KEY_FILE", key},

@@ -36,8 +36,9 @@ func TestTLSByDefault(t *testing.T) {
 		etcdFiles           string // "credentials", an owner, or "mount"
 		mount               string // the swarm containers' TLS mount options
 	}{
-		{"debian-12", "drop-in", "/run/credentials/etcd.service", "credentials", "ro"},
-		{"ubuntu", "drop-in", "/run/credentials/etcd.service", "credentials", "ro"},
+		// The key through a credential, the certificate where it is renewed.
+		{"debian-12", "drop-in", "/etc/swarmboot/tls", "credentials", "ro"},
+		{"ubuntu", "drop-in", "/etc/swarmboot/tls", "credentials", "ro"},
 		{"flatcar", "drop-in", "/etc/ssl/certs", "etcd", "ro"},
 		{"flatcar", "socket", "/etc/ssl/certs", "etcd", "ro"},
 		// SELinux enforces: z relabels the directory for containers.
@@ -79,8 +80,9 @@ func TestTLSByDefault(t *testing.T) {
 			}
 			switch tc.etcdFiles {
 			case "credentials":
-				if !strings.Contains(text, "LoadCredential=key.pem:/etc/swarmboot/tls/key.pem") {
-					t.Errorf("etcd gets no credentials:\n%s", text)
+				if !strings.Contains(text, "LoadCredential=key.pem:/etc/swarmboot/tls/key.pem") || strings.Contains(text, "LoadCredential=cert.pem") ||
+					!strings.Contains(text, "ETCD_KEY_FILE=/run/credentials/etcd.service/key.pem\n") {
+					t.Errorf("etcd gets its key as a credential, and only its key:\n%s", text)
 				}
 			case "mount":
 				if !strings.Contains(text, "--volume=/etc/swarmboot/tls:/etc/swarmboot/tls:ro,z") {

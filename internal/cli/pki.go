@@ -26,10 +26,19 @@ certificate. The CA key never goes into user-data; keys are 0600.
           CA is kept; --force moves it (with the certificates it signed)
           into <dir>/backup/<time>/ and makes a new one: every node then
           needs its new user-data.
-  renew   re-issue the certificates within tls.renew_before of expiry
-          (all of them with --force), and those whose names changed.
-          Re-render afterwards: the new certificates reach the nodes with
-          their user-data.
+  renew   renew the certificates within tls.renew_before of expiry (all
+          of them with --force), each for its node's own key, so only a
+          public certificate has to reach the node; re-issue with a new
+          key those whose names changed (those nodes need their new
+          user-data). --publish publishes them right after.
+  publish write every node's certificate (--nodes: some) into the
+          cluster's etcd, where the node's certificate agent fetches it
+          over mutual TLS, checks it, installs it and restarts what reads
+          it only at start: running nodes get renewed certificates without
+          SSH and without new user-data. Uses the operator's certificate
+          (<dir>/client); says per node what it wrote, or that etcd held
+          it already. A node whose certificate has expired cannot fetch
+          one (see the README's "Certificate lifetime").
   status  list the CA, the operator's certificate and every node's, with
           their names, expiry and state (ok, renew soon, expired, not yet
           valid, missing, key mismatch, SANs stale, other CA, key offline);
@@ -43,28 +52,41 @@ ca-key.pem may be kept offline: only runs that issue need it.
 Examples:
   swarmboot pki init cluster.yaml
   swarmboot pki status cluster.yaml
-  swarmboot pki renew cluster.yaml && swarmboot render cluster.yaml -o out
+  swarmboot pki renew cluster.yaml --publish   # then: swarmboot verify cluster.yaml
+  swarmboot pki publish cluster.yaml --nodes docker-01,docker-02
   . pki/client/env && docker info      # the swarm, over mutual TLS`
 
 func pkiCommand() command {
 	return command{
-		name: "pki", args: "init|renew|status FILE [--pki DIR] [--force] [--json] [--at TIME]",
-		summary: "make, renew and inspect the cluster's CA and certificates",
+		name: "pki", args: "init|renew|publish|status FILE [--pki DIR] [--force] [--publish] [--nodes S] [--json] [--at TIME]",
+		summary: "make, renew, publish and inspect the cluster's CA and certificates",
 		help:    pkiHelp,
 		flags: func(fs *pflag.FlagSet) func(env, []string) error {
 			dir := fs.String("pki", "", "the PKI `DIR` (default: tls.dir beside FILE)")
 			force := fs.Bool("force", false, "init: set the existing CA aside in backup/ and make a new one; renew: renew every certificate")
 			asJSON := fs.Bool("json", false, "status: print JSON")
 			at := fs.String("at", "", "status: as of `TIME` (2027-01-31 or RFC 3339) instead of now")
+			pub := fs.Bool("publish", false, "renew: publish the certificates to the running nodes afterwards")
+			nodes := fs.String("nodes", "", "publish: only these nodes (a,b | role=R | profile=P)")
+			timeout := fs.Duration("timeout", 5*time.Second, "publish: bound on each request to etcd")
 			return func(e env, args []string) error {
-				if len(args) == 0 || (args[0] != "init" && args[0] != "renew" && args[0] != "status") {
-					return usagef("say what to do: swarmboot pki init FILE, pki renew FILE or pki status FILE")
+				if len(args) == 0 || !slices.Contains([]string{"init", "renew", "publish", "status"}, args[0]) {
+					return usagef("say what to do: swarmboot pki init FILE, pki renew FILE, pki publish FILE or pki status FILE")
 				}
 				if args[0] != "status" && (*asJSON || *at != "") {
 					return usagef("--json and --at apply to pki status only")
 				}
-				if args[0] == "status" && *force {
+				if *force && args[0] != "init" && args[0] != "renew" {
 					return usagef("--force applies to pki init and pki renew")
+				}
+				if *pub && args[0] != "renew" {
+					return usagef("--publish applies to pki renew (pki publish publishes)")
+				}
+				if fs.Changed("nodes") && args[0] != "publish" {
+					return usagef("--nodes applies to pki publish")
+				}
+				if *timeout <= 0 {
+					return usagef("--timeout takes a positive duration, e.g. 5s")
 				}
 				now, err := parseAt(*at)
 				if err != nil {
@@ -82,10 +104,20 @@ func pkiCommand() command {
 					return fmt.Errorf("%s turns TLS off (docker.tls and etcd.tls are false): its nodes need no certificates", c.File)
 				}
 				d := pki.Dir(c, *dir)
-				if args[0] == "status" {
+				switch args[0] {
+				case "status":
 					return pkiStatus(e, c, d, now, *asJSON)
+				case "publish":
+					keep, err := c.Select(*nodes)
+					if err != nil {
+						return usagef("%v", err)
+					}
+					return pkiPublish(e, c, d, keep, *timeout)
 				}
-				return pkiChange(e, c, d, args[0], *force)
+				if err := pkiChange(e, c, d, args[0], *force); err != nil || !*pub {
+					return err
+				}
+				return pkiPublish(e, c, d, nil, *timeout)
 			}
 		},
 	}
@@ -131,18 +163,27 @@ func pkiChange(e env, c *cluster.Cluster, dir, what string, force bool) error {
 		reportPKI(e, c, p)
 		return nil
 	}
-	n := 0
+	changed, counts := false, map[pki.ChangeKind]int{} // nodes' changes, by kind
 	for _, ch := range p.Changes {
-		if ch.Kind != pki.Expiring {
-			fmt.Fprintf(e.stderr, "%s\n", ch)
-			n++
+		if ch.Kind == pki.Expiring {
+			continue
+		}
+		fmt.Fprintf(e.stderr, "%s\n", ch)
+		changed = true
+		if ch.Node != pki.ClientName {
+			counts[ch.Kind]++
 		}
 	}
-	if n == 0 {
+	if !changed {
 		fmt.Fprintf(e.stderr, "nothing to renew: every certificate is valid beyond tls.renew_before (%s); --force renews them all\n", c.TLS.RenewBefore)
 		return nil
 	}
-	fmt.Fprintf(e.stderr, "renewed %s; re-render to deliver them\n", count(n, "certificate"))
+	if n := counts[pki.Renewed]; n > 0 {
+		fmt.Fprintf(e.stderr, "renewed %s, each for the key its node holds: `swarmboot pki publish %s` hands them to the running nodes (renders carry them too)\n", count(n, "node certificate"), c.File)
+	}
+	if n := counts[pki.Reissued] + counts[pki.Issued]; n > 0 {
+		fmt.Fprintf(e.stderr, "issued %s with a new key: those nodes need their new user-data (`swarmboot render %s`, then re-provision them)\n", count(n, "node certificate"), c.File)
+	}
 	return nil
 }
 

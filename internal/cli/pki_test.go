@@ -59,7 +59,7 @@ func TestPKICommand(t *testing.T) {
 		t.Errorf("pki renew of fresh certificates: exit %d\n%s", code, errOut)
 	}
 	before := mustRead(t, filepath.Join(dir, "nodes", "etcd-01", "cert.pem"))
-	if code, _, errOut := runCLI(t, "", "pki", "renew", "--force", file); code != ExitOK || !strings.Contains(errOut, "renewed 7 certificates") {
+	if code, _, errOut := runCLI(t, "", "pki", "renew", "--force", file); code != ExitOK || !strings.Contains(errOut, "renewed 6 node certificates, each for the key its node holds") {
 		t.Errorf("pki renew --force: exit %d\n%s", code, errOut)
 	}
 	if mustRead(t, filepath.Join(dir, "nodes", "etcd-01", "cert.pem")) == before {
@@ -139,5 +139,45 @@ func TestPKIInsideOutputRefused(t *testing.T) {
 	}
 	if code, _, errOut := runCLI(t, "", "render", file, "-o", out+"-2", "--pki", out); code != ExitOK {
 		t.Errorf("a sibling named like the output: exit %d\n%s", code, errOut)
+	}
+}
+
+// pki renew says what reaches running nodes through publish (same key)
+// and what needs new user-data (a new key); flags that belong to another
+// subcommand are usage errors.
+func TestPKIRenewAndPublishUsage(t *testing.T) {
+	file := secureDesc(t)
+	dir := filepath.Join(filepath.Dir(file), "pki")
+	if code, _, errOut := runCLI(t, "", "pki", "init", file); code != ExitOK {
+		t.Fatalf("pki init: exit %d\n%s", code, errOut)
+	}
+	// docker-03 moves: its certificate needs a new key, the others are
+	// renewed for theirs.
+	moved := strings.Replace(mustRead(t, file), "192.168.101.113", "192.168.101.123", 1)
+	if err := os.WriteFile(file, []byte(moved), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	key := mustRead(t, filepath.Join(dir, "nodes", "etcd-01", "key.pem"))
+	code, _, errOut := runCLI(t, "", "pki", "renew", "--force", file)
+	if code != ExitOK || !strings.Contains(errOut, "docker-03: re-issued (SANs changed: +192.168.101.123 -192.168.101.113)\n") ||
+		!strings.Contains(errOut, "etcd-01: renewed (forced)\n") ||
+		!strings.Contains(errOut, "renewed 5 node certificates, each for the key its node holds: `swarmboot pki publish "+file+"` hands them to the running nodes") ||
+		!strings.Contains(errOut, "issued 1 node certificate with a new key: those nodes need their new user-data") {
+		t.Errorf("pki renew --force: exit %d\n%s", code, errOut)
+	}
+	if mustRead(t, filepath.Join(dir, "nodes", "etcd-01", "key.pem")) != key {
+		t.Error("pki renew changed etcd-01's key")
+	}
+	for _, args := range [][]string{
+		{"pki", "init", file, "--publish"}, {"pki", "publish", file, "--publish"}, {"pki", "renew", file, "--nodes", "etcd-01"},
+		{"pki", "publish", file, "--force"}, {"pki", "publish", file, "--nodes", "etcd-09"}, {"pki", "publish", file, "--nodes", "role=dockr"},
+		{"pki", "publish", file, "--timeout", "0s"}, {"pki", "status", file, "--publish"},
+	} {
+		if code, _, errOut := runCLI(t, "", args...); code != ExitUsage {
+			t.Errorf("%v: exit %d, want a usage error\n%s", args, code, errOut)
+		}
+	}
+	if code, _, errOut := runCLI(t, "", "pki", "publish", seedPath(t)); code != ExitInvalid || !strings.Contains(errOut, "need no certificates") {
+		t.Errorf("pki publish of the plain seed: exit %d\n%s", code, errOut)
 	}
 }

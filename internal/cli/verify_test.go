@@ -18,9 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/swarmboot/swarmboot/cluster"
+	"github.com/swarmboot/swarmboot/internal/etcdtest"
 	"github.com/swarmboot/swarmboot/internal/nettest"
 	"github.com/swarmboot/swarmboot/internal/testutil"
 	"github.com/swarmboot/swarmboot/internal/verifytest"
@@ -111,8 +110,8 @@ nodes:
 
 // TestVerifyCluster runs `swarmboot verify` as an operator on the
 // cluster's segment runs it, in a network namespace the test makes: a
-// real etcd (Debian's) for each member, started with the ETCD_* settings
-// its rendered cloud-config holds and the TLS files its PKI issued, on a
+// real etcd (Debian's) for each member, started as its rendered
+// cloud-config sets it up (settings, TLS files, credentials), on a
 // bridge; the first member down at first; stand-in engines and managers
 // on the Docker hosts' addresses, serving the PKI's certificates.
 func TestVerifyCluster(t *testing.T) {
@@ -162,7 +161,7 @@ func TestVerifyCluster(t *testing.T) {
 	}
 	members := c.Members()
 	for _, m := range members[1:] {
-		startMember(t, etcdBin, rendered, pkiDir, m)
+		startMember(t, etcdBin, rendered, m)
 	}
 	for _, m := range members[1:] {
 		waitHealthy(t, client, fmt.Sprintf("https://%s:2379/health", m.IP))
@@ -237,7 +236,7 @@ func TestVerifyCluster(t *testing.T) {
 	forged.Store(false)
 
 	// The first member comes up: healthy, exit 0.
-	startMember(t, etcdBin, rendered, pkiDir, members[0])
+	startMember(t, etcdBin, rendered, members[0])
 	waitHealthy(t, client, fmt.Sprintf("https://%s:2379/health", members[0].IP))
 	if code, out, errOut := runCLI(t, "", "verify", file, "--timeout", "2s", "--wait", "30s"); code != ExitOK || !strings.HasSuffix(out, "\nhealthy: 21 of 21 checks pass\n") {
 		t.Errorf("every member up: exit %d\n%s%s", code, out, errOut)
@@ -317,71 +316,12 @@ func serveNode(t *testing.T, pkiDir, node, addr string, h http.HandlerFunc) {
 	t.Cleanup(func() { srv.Close() })
 }
 
-// startMember runs Debian's etcd as the node's user-data sets it up: the
-// environment of the /etc/default/etcd its cloud-config writes, and the
-// node's TLS files from the PKI where those settings read them (the
-// credentials directory systemd makes), on a machine of its own on the
-// bridge. Its /run and /var/lib are its own tmpfs.
-func startMember(t *testing.T, etcdBin, rendered, pkiDir string, n *cluster.Node) {
+// startMember runs Debian's etcd as the node's rendered user-data sets it
+// up (internal/etcdtest), on a machine of its own on the bridge.
+func startMember(t *testing.T, etcdBin, rendered string, n *cluster.Node) *etcdtest.Node {
 	t.Helper()
-	var cloudConfig struct {
-		WriteFiles []struct{ Path, Content, Encoding string } `yaml:"write_files"`
-	}
-	if err := yaml.Unmarshal([]byte(mustRead(t, filepath.Join(rendered, n.Name, "user-data"))), &cloudConfig); err != nil {
-		t.Fatal(err)
-	}
-	var defaults string
-	for _, f := range cloudConfig.WriteFiles {
-		if f.Path == "/etc/default/etcd" && f.Encoding == "" {
-			defaults = f.Content
-		}
-	}
-	env := []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
-	files := map[string]string{ // what the settings name -> where the PKI has it
-		"ca.pem":   filepath.Join(pkiDir, "ca.pem"),
-		"cert.pem": filepath.Join(pkiDir, "nodes", n.Name, "cert.pem"),
-		"key.pem":  filepath.Join(pkiDir, "nodes", n.Name, "key.pem"),
-	}
-	var copies []string // source, destination pairs for the script
-	for _, line := range strings.Split(defaults, "\n") {
-		if line = strings.TrimSpace(line); line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		key, value, ok := strings.Cut(line, "=")
-		if !ok || !regexp.MustCompile(`^ETCD_[A-Z0-9_]+$`).MatchString(key) || strings.ContainsAny(value, `"'\$ `) {
-			t.Fatalf("%s's /etc/default/etcd: %q is not a plain ETCD_ setting this test can pass on", n.Name, line)
-		}
-		env = append(env, line)
-		switch {
-		case strings.HasSuffix(key, "_FILE"):
-			if files[filepath.Base(value)] == "" || !strings.HasPrefix(value, "/run/") {
-				t.Fatalf("%s: %s=%s: the test places ca.pem, cert.pem and key.pem under /run only", n.Name, key, value)
-			}
-			copies = append(copies, files[filepath.Base(value)], value)
-		case key == "ETCD_DATA_DIR" && !strings.HasPrefix(value, "/var/lib/"):
-			t.Fatalf("%s: %s=%s: the test gives etcd a tmpfs on /var/lib only", n.Name, key, value)
-		}
-	}
-	if len(copies) == 0 {
-		t.Fatalf("%s's cloud-config sets no TLS file for etcd:\n%s", n.Name, defaults)
-	}
-	log, err := os.Create(filepath.Join(t.TempDir(), n.Name+".log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			b, _ := os.ReadFile(log.Name())
-			t.Logf("%s's etcd log, last lines:\n%s", n.Name, nettest.Tail(b, 15))
-		}
-	})
-	script := `set -e
-etcd=$1; shift
-mount -t tmpfs -o mode=0755 tmpfs /run
-mount -t tmpfs -o mode=0755 tmpfs /var/lib
-while [ $# -gt 0 ]; do mkdir -p "$(dirname "$2")"; cp "$1" "$2"; shift 2; done
-exec "$etcd"`
-	nettest.Machine(t, "br0", netip.PrefixFrom(n.IP, 24), env, log, script, append([]string{etcdBin}, copies...)...)
+	cc := etcdtest.ReadCloudConfig(t, filepath.Join(rendered, n.Name, "user-data"))
+	return etcdtest.Start(t, n.Name, cc, netip.PrefixFrom(n.IP, 24), "br0", etcdBin)
 }
 
 // waitHealthy waits until an etcd member's /health says true.

@@ -120,6 +120,7 @@ func CloudInitSchema(data []byte) error {
 var knownSections = map[string][]string{
 	".service":      {"Unit", "Service", "Install"},
 	".socket":       {"Unit", "Socket", "Install"},
+	".timer":        {"Unit", "Timer", "Install"},
 	".conf":         {"Unit", "Service", "Socket", "Install"}, // drop-ins
 	".network":      {"Match", "Link", "Network", "Address", "Route", "DHCP"},
 	".nmconnection": {"connection", "ethernet", "ipv4", "ipv6"},
@@ -211,7 +212,7 @@ func SystemdVerify(set UnitSet) error {
 	}
 	var paths []string
 	for name, text := range units {
-		if !strings.HasSuffix(name, ".service") && !strings.HasSuffix(name, ".socket") {
+		if ext := filepath.Ext(name); ext != ".service" && ext != ".socket" && ext != ".timer" {
 			continue // .network files are not systemd units proper
 		}
 		p := filepath.Join(dir, name)

@@ -45,6 +45,13 @@ func TestValidatorsRejectKnownBad(t *testing.T) {
 			func() error {
 				return SystemdVerify(set("a.service", "[Service]\nExecStart=/bin/true\nRestrat=always\n"))
 			}, "Unknown key 'Restrat'"},
+		{"systemd-analyze: timers too",
+			func() error {
+				return SystemdVerify(timer("[Timer]\nOnBootSec=60s\nRandomizedDelaySec=60s\n[Install]\nWantedBy=timers.target\n"))
+			},
+			func() error {
+				return SystemdVerify(timer("[Timer]\nOnBootSek=60s\n[Install]\nWantedBy=timers.target\n"))
+			}, "Unknown key 'OnBootSek'"},
 		{"systemd-analyze: two ExecStart= in a drop-in",
 			func() error {
 				return SystemdVerify(dropin("docker.service", "20.conf", "[Service]\nExecStart=\nExecStart=/usr/bin/dockerd -H tcp://1.2.3.4:2375\n"))
@@ -91,6 +98,11 @@ func TestValidatorsRejectKnownBad(t *testing.T) {
 
 func set(name, text string) UnitSet {
 	return UnitSet{Units: map[string]string{name: text}}
+}
+
+// timer is a timer with the oneshot service it runs.
+func timer(text string) UnitSet {
+	return UnitSet{Units: map[string]string{"a.timer": text, "a.service": "[Service]\nType=oneshot\nExecStart=/bin/true\n"}}
 }
 
 func dropin(unit, name, text string) UnitSet {

@@ -1,0 +1,175 @@
+package boottest
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/swarmboot/swarmboot/verify"
+)
+
+// firstBootUnits are the units a clean first boot must never see fail:
+// the cluster's own and the certificate agent.
+var firstBootUnits = []string{
+	"etcd.service", "etcd-member.service", "docker.service", "docker-tcp.socket",
+	"swarm-join.service", "swarm-manage.service", "swarmboot-cert-renew.service",
+}
+
+// FailedClusterUnits lists the cluster's units the journal text says
+// failed (FailedUnits), in first-seen order.
+func FailedClusterUnits(journal string) []string {
+	var out []string
+	for _, u := range FailedUnits(strings.Split(ansi.ReplaceAllString(journal, ""), "\n")) {
+		if slices.Contains(firstBootUnits, u) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// DockerVia runs the docker CLI against a manager (with --tlsverify and
+// the operator's certificate where the manager uses TLS).
+func (c *Checker) DockerVia(ctx context.Context, m Node, args ...string) (string, error) {
+	var flags []string
+	if c.Desc.Docker.TLS {
+		f := ClientIn(c.Client)
+		flags = []string{"--tlsverify", "--tlscacert", f.CA, "--tlscert", f.Cert, "--tlskey", f.Key}
+	}
+	flags = append(flags, "-H", fmt.Sprintf("tcp://%s:%d", m.IP, c.Desc.Swarm.Manager.Port))
+	return c.call(ctx, nil, "docker", append(flags, args...)...)
+}
+
+// ContainerState is what an engine says of one of its containers.
+type ContainerState struct {
+	ID        string
+	Running   bool
+	StartedAt string
+	Node      string // the engine's node, as the manager places it
+}
+
+// ManagerContainer asks the manager where a container runs and its state.
+func (c *Checker) ManagerContainer(ctx context.Context, id string) (ContainerState, error) {
+	out, err := c.curl(ctx, c.Desc.Docker.TLS, true, c.ManagerURL()+"/containers/"+id+"/json")
+	if err != nil {
+		return ContainerState{}, err
+	}
+	return parseContainer(out)
+}
+
+// EngineContainer asks a node's engine itself about one of its containers.
+func (c *Checker) EngineContainer(ctx context.Context, n Node, id string) (ContainerState, error) {
+	out, err := c.curl(ctx, c.Desc.Docker.TLS, true, c.EngineURL(n)+"/containers/"+id+"/json")
+	if err != nil {
+		return ContainerState{}, err
+	}
+	s, err := parseContainer(out)
+	s.Node = n.Name
+	return s, err
+}
+
+func parseContainer(body string) (ContainerState, error) {
+	var v struct {
+		ID    string `json:"Id"`
+		State struct {
+			Running   bool
+			StartedAt string
+		}
+		Node *struct{ Name string }
+	}
+	if err := json.Unmarshal([]byte(body), &v); err != nil || v.ID == "" {
+		return ContainerState{}, fmt.Errorf("not a container's inspection: %v: %.200s", err, body)
+	}
+	s := ContainerState{ID: v.ID, Running: v.State.Running, StartedAt: v.State.StartedAt}
+	if v.Node != nil {
+		s.Node = v.Node.Name
+	}
+	return s, nil
+}
+
+// NotAfter is the end of the certificate the PKI holds for a node.
+func (c *Cluster) NotAfter(node string) (time.Time, error) {
+	b, err := os.ReadFile(filepath.Join(c.Prep.PKI, "nodes", node, "cert.pem"))
+	if err != nil {
+		return time.Time{}, err
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil {
+		return time.Time{}, fmt.Errorf("%s's cert.pem holds no PEM", node)
+	}
+	cert, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return cert.NotAfter, nil
+}
+
+// Swarmboot runs the swarmboot the cluster was rendered with, on the
+// segment, against its description and PKI; it returns what it printed on
+// standard output and, on failure, an error holding standard error.
+func (c *Cluster) Swarmboot(ctx context.Context, args ...string) (string, error) {
+	return c.swarmboot(ctx, append(args, c.Prep.Description, "--pki", c.Prep.PKI)...)
+}
+
+// VerifyReport is `swarmboot verify --json` once, healthy or not.
+func (c *Cluster) VerifyReport(ctx context.Context) (*verify.Report, error) {
+	out, err := c.Swarmboot(ctx, "verify", "--json", "--timeout", "8s")
+	if err != nil && !isExit1(err) {
+		return nil, err
+	}
+	var r verify.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		return nil, fmt.Errorf("swarmboot verify --json: %w: %.300s", err, out)
+	}
+	return &r, nil
+}
+
+// CertChecks are a node's certificate checks in a report ("etcd
+// certificate", "engine certificate", "manager certificate").
+func CertChecks(r *verify.Report, node string) []verify.Check {
+	var out []verify.Check
+	for _, ch := range r.Checks {
+		if ch.Node == node && strings.HasSuffix(ch.What, " certificate") {
+			out = append(out, ch)
+		}
+	}
+	return out
+}
+
+// PickedUp says whether every endpoint of the node serves the certificate
+// the PKI holds: each certificate check holds without a warning (verify
+// warns "renewed in the PKI, not yet picked up" until it does).
+func PickedUp(r *verify.Report, node string) error {
+	checks := CertChecks(r, node)
+	if len(checks) == 0 {
+		return fmt.Errorf("verify has no certificate check for %s", node)
+	}
+	for _, ch := range checks {
+		if !ch.OK || ch.Warning {
+			return fmt.Errorf("%s %s: %s %s", node, ch.What, ch.Mark(), ch.Detail)
+		}
+	}
+	return nil
+}
+
+// Expired says whether every certificate the node serves is refused as
+// expired.
+func Expired(r *verify.Report, node string) error {
+	checks := CertChecks(r, node)
+	if len(checks) == 0 {
+		return errors.New("verify has no certificate check for " + node)
+	}
+	for _, ch := range checks {
+		if ch.OK || !strings.Contains(ch.Detail, "serves a certificate that expired on") {
+			return fmt.Errorf("%s %s: %s %s", node, ch.What, ch.Mark(), ch.Detail)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,233 @@
+//go:build boot
+
+package boottest
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/swarmboot/swarmboot/render"
+	"github.com/swarmboot/swarmboot/verify"
+)
+
+// checkRenewal renews the certificates of a running TLS cluster whose
+// certificates expire minutes after it is ready (testdata/docker29.yaml:
+// tls.validity 18m), the way an operator does: `swarmboot pki renew
+// --force`, then `swarmboot pki publish` for every node but one. Each
+// published node's agent must install its certificate (verify shows every
+// endpoint of it serving the PKI's, and each pick-up is logged), dockerd's
+// restart must keep a container started through the manager running
+// (same ID, same start), and the swarm must stay Healthy past the
+// original not-after. The node left out is the negative control: past
+// its not-after verify finds its certificates expired, and once the
+// manager reconnects (a second renewal, published to the manager's node
+// only, restarts it) the manager refuses that node's engine.
+func checkRenewal(ctx context.Context, t *testing.T, c *Cluster) {
+	desc := c.Desc
+	manager := *desc.Manager()
+	period := render.AgentPeriod(desc.TLS.RenewBefore)
+	pickUp := 2*period + 2*time.Minute // a run at most two periods after publishing, and the restarts
+
+	// A long-running container, through the manager; it must survive its
+	// engine's restart.
+	id, err := c.Check.DockerVia(ctx, manager, "run", "-d", "--name", "renewal-probe", "swarm:1.2.9",
+		"join", "--heartbeat=1h", "--ttl=2h", "--addr=127.0.0.1:1", "etcd://127.0.0.1:1/renewal-probe")
+	if err != nil {
+		t.Fatalf("docker run -d through the manager: %v", err)
+	}
+	id = strings.TrimSpace(id)
+	probe, err := c.Check.ManagerContainer(ctx, id)
+	if err != nil || !probe.Running {
+		t.Fatalf("the probe container: %+v %v", probe, err)
+	}
+	probeNode := nodeNamed(desc, probe.Node)
+	before, err := c.Check.EngineContainer(ctx, probeNode, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("probe container %.12s runs on %s, started %s", id, probe.Node, before.StartedAt)
+
+	stale := pickNode(desc, "docker", manager.Name, probe.Node)
+	var renewed []string
+	for _, n := range desc.Nodes {
+		if n.Name != stale.Name {
+			renewed = append(renewed, n.Name)
+		}
+	}
+	notAfter, err := c.NotAfter(stale.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left := time.Until(notAfter); left < pickUp {
+		t.Fatalf("the certificates expire at %s, %s from now: too soon to renew and pick up (%s) before; the boot took too long for tls.validity in %s",
+			notAfter.Format(time.TimeOnly), left.Round(time.Second), pickUp, desc.File)
+	}
+	t.Logf("original certificates end at %s (%s from now); renewing all, publishing to %v, not to %s",
+		notAfter.Format(time.RFC3339), time.Until(notAfter).Round(time.Second), renewed, stale.Name)
+
+	if _, err := c.Swarmboot(ctx, "pki", "renew", "--force"); err != nil {
+		t.Fatal(err)
+	}
+	published := time.Now()
+	out, err := c.Swarmboot(ctx, "pki", "publish", "--nodes", strings.Join(renewed, ","))
+	if err != nil {
+		t.Fatalf("pki publish: %v\n%s", err, out)
+	}
+	t.Logf("swarmboot pki publish --nodes %s:\n%s", strings.Join(renewed, ","), out)
+
+	// Each published node picks its certificate up on its own.
+	pickedAt := map[string]time.Duration{}
+	err = Eventually(ctx, pickUp, "every published node serving its renewed certificate", t.Logf, func(ctx context.Context) error {
+		r, err := c.VerifyReport(ctx)
+		if err != nil {
+			return err
+		}
+		var waiting []string
+		for _, n := range renewed {
+			if _, done := pickedAt[n]; done {
+				continue
+			}
+			if err := PickedUp(r, n); err != nil {
+				waiting = append(waiting, err.Error())
+				continue
+			}
+			pickedAt[n] = time.Since(published)
+			t.Logf("%s serves its renewed certificate on every endpoint, %.0fs after publishing", n, pickedAt[n].Seconds())
+		}
+		if len(waiting) > 0 {
+			return fmt.Errorf("%s", strings.Join(waiting, "; "))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	probeKept(ctx, t, c, probeNode, before)
+
+	// Past the original not-after: the renewed nodes carry on, the other
+	// serves an expired certificate.
+	wait := time.Until(notAfter) + 30*time.Second
+	t.Logf("waiting %s, past the original not-after", wait.Round(time.Second))
+	select {
+	case <-time.After(wait):
+	case <-ctx.Done():
+		t.Fatal(ctx.Err())
+	}
+	err = Eventually(ctx, 2*time.Minute, "the renewed nodes healthy and "+stale.Name+" expired, past the original not-after", t.Logf, func(ctx context.Context) error {
+		r, err := c.VerifyReport(ctx)
+		if err != nil {
+			return err
+		}
+		for _, ch := range r.Checks {
+			if ch.Node != stale.Name && !ch.OK {
+				return fmt.Errorf("%s %s: %s", ch.Node, ch.What, ch.Detail)
+			}
+		}
+		if err := Expired(r, stale.Name); err != nil {
+			return err
+		}
+		return c.managerLists(ctx, renewed, stale)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%.0fs past the original not-after: every renewed node healthy, the manager lists each renewed engine Healthy; %s serves its expired certificate (verify: %s)",
+		time.Since(notAfter).Seconds(), stale.Name, CertChecks(mustReport(ctx, t, c), stale.Name)[0].Detail)
+	probeKept(ctx, t, c, probeNode, before)
+
+	// A second renewal, published to the manager's node alone: its agent
+	// restarts the manager, which must then refuse the expired engine.
+	if _, err := c.Swarmboot(ctx, "pki", "renew", "--force"); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := c.Swarmboot(ctx, "pki", "publish", "--nodes", manager.Name); err != nil {
+		t.Fatalf("pki publish: %v\n%s", err, out)
+	}
+	again := time.Now()
+	err = Eventually(ctx, pickUp, manager.Name+" serving its second renewal, and the manager refusing "+stale.Name, t.Logf, func(ctx context.Context) error {
+		r, err := c.VerifyReport(ctx)
+		if err != nil {
+			return err
+		}
+		if err := PickedUp(r, manager.Name); err != nil {
+			return err
+		}
+		nodes, _, err := c.Check.ManagerNodes(ctx)
+		if err != nil {
+			return err
+		}
+		for _, sn := range nodes {
+			if sn.Addr == c.engineAddr(stale) && sn.Status != "Healthy" {
+				t.Logf("%.0fs after the second publication, the restarted manager lists %s as %s: %s", time.Since(again).Seconds(), stale.Name, sn.Status, sn.Error)
+				return nil
+			}
+		}
+		return fmt.Errorf("the manager still lists %s Healthy, or not at all: %+v", stale.Name, nodes)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.managerLists(ctx, renewed, stale); err != nil {
+		t.Fatal(err)
+	}
+	probeKept(ctx, t, c, probeNode, before)
+	for _, n := range renewed {
+		if failed := FailedClusterUnits(c.VMs[n].ThisBoot(c.VMs[n].Journal())); len(failed) > 0 {
+			t.Errorf("%s: the journal says %v failed", n, failed)
+		}
+	}
+}
+
+// managerLists: the manager lists every renewed Docker host Healthy.
+func (c *Cluster) managerLists(ctx context.Context, renewed []string, stale Node) error {
+	nodes, _, err := c.Check.ManagerNodes(ctx)
+	if err != nil {
+		return err
+	}
+	status := map[string]string{}
+	for _, sn := range nodes {
+		status[sn.Addr] = sn.Status
+	}
+	for _, name := range renewed {
+		n := nodeNamed(c.Desc, name)
+		if n.Has("docker") && status[c.engineAddr(n)] != "Healthy" {
+			return fmt.Errorf("the manager lists %s as %q", name, status[c.engineAddr(n)])
+		}
+	}
+	return nil
+}
+
+// probeKept: the probe container still runs, the same one, never
+// restarted.
+func probeKept(ctx context.Context, t *testing.T, c *Cluster, n Node, before ContainerState) {
+	t.Helper()
+	now, err := c.Check.EngineContainer(ctx, n, before.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !now.Running || now.ID != before.ID || now.StartedAt != before.StartedAt {
+		t.Fatalf("the probe container on %s: %+v, was %+v", n.Name, now, before)
+	}
+	t.Logf("probe container %.12s on %s still running, started %s", now.ID, n.Name, now.StartedAt)
+}
+
+func mustReport(ctx context.Context, t *testing.T, c *Cluster) *verify.Report {
+	t.Helper()
+	r, err := c.VerifyReport(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func nodeNamed(d *Description, name string) Node {
+	for _, n := range d.Nodes {
+		if n.Name == name {
+			return n
+		}
+	}
+	panic("no node " + name)
+}
