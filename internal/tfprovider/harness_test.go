@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
@@ -225,10 +226,16 @@ func write(t testing.TB, dir, name, text string) string {
 // the output. It returns the output folder.
 func render(t testing.TB, file string) string {
 	t.Helper()
+	return renderAt(t, file, time.Time{})
+}
+
+// renderAt renders as if the time were now (zero: the real time).
+func renderAt(t testing.TB, file string, now time.Time) string {
+	t.Helper()
 	out := filepath.Join(filepath.Dir(file), "out")
 	data, err := os.ReadFile(file)
 	must(t, err)
-	res, err := swarmboot.Build(context.Background(), data, swarmboot.Options{File: file, Output: out})
+	res, err := swarmboot.Build(context.Background(), data, swarmboot.Options{File: file, Output: out, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -92,7 +92,7 @@ func TestReadTLS(t *testing.T) {
 	if got.CACertPEM != string(ca) {
 		t.Errorf("ca_cert_pem is not pki/ca.pem:\n%s", got.CACertPEM)
 	}
-	if want := earliestNotAfter(t, filepath.Join(dir, "pki", "nodes")); got.NotAfter != want {
+	if want := earliestNotAfter(t, filepath.Join(dir, "pki", "nodes", "*", "cert.pem")); got.NotAfter != want {
 		t.Errorf("not_after %q, want the earliest node certificate's %q", got.NotAfter, want)
 	}
 
@@ -105,10 +105,10 @@ func TestReadTLS(t *testing.T) {
 	}
 }
 
-// earliestNotAfter reads every node certificate under dir itself.
-func earliestNotAfter(t testing.TB, dir string) string {
+// earliestNotAfter reads the certificates that match pattern itself.
+func earliestNotAfter(t testing.TB, pattern string) string {
 	t.Helper()
-	certs, err := filepath.Glob(filepath.Join(dir, "*", "cert.pem"))
+	certs, err := filepath.Glob(pattern)
 	must(t, err)
 	var first time.Time
 	for _, f := range certs {
@@ -122,7 +122,7 @@ func earliestNotAfter(t testing.TB, dir string) string {
 		}
 	}
 	if len(certs) == 0 {
-		t.Fatalf("no certificates in %s", dir)
+		t.Fatalf("no certificates match %s", pattern)
 	}
 	return first.UTC().Format(time.RFC3339)
 }
@@ -140,6 +140,26 @@ func treeDiff(before, after map[string]string) string {
 		}
 	}
 	return b.String()
+}
+
+// TestNotAfterIsTheEarliest: not_after is the expiry of the node whose
+// certificate expires first, not of any other: here the six issued a
+// month ago, not docker-04 issued today.
+func TestNotAfterIsTheEarliest(t *testing.T) {
+	file := example(t, "secure.yaml")
+	renderAt(t, file, time.Now().Add(-30*24*time.Hour))
+	text, _ := os.ReadFile(file)
+	must(t, os.WriteFile(file, append(text, "  - {name: docker-04, ip: 192.168.101.114, roles: [docker], profile: flatcar}\n"...), 0o644))
+	render(t, file)
+	got, _ := newProvider(t).mustRead(t, args{"path": file})
+	nodes := filepath.Join(filepath.Dir(file), "pki", "nodes")
+	early, late := earliestNotAfter(t, filepath.Join(nodes, "etcd-01", "cert.pem")), earliestNotAfter(t, filepath.Join(nodes, "docker-04", "cert.pem"))
+	if early >= late {
+		t.Fatalf("the test needs docker-04 to expire last: %s, %s", early, late)
+	}
+	if want := earliestNotAfter(t, filepath.Join(nodes, "*", "cert.pem")); got.NotAfter != want || want != early {
+		t.Errorf("not_after %s, want the earliest %s", got.NotAfter, want)
+	}
 }
 
 // TestReadSeed: the seed's plain form needs no PKI. Its two warnings are
