@@ -143,6 +143,8 @@ func (clusterDataSource) Read(ctx context.Context, req datasource.ReadRequest, r
 	}
 	if err != nil {
 		resp.Diagnostics.Append(in.failure(err, resp.Diagnostics.HasError())...)
+	}
+	if resp.Diagnostics.HasError() {
 		return
 	}
 	nodes, diags := in.nodes(res)
