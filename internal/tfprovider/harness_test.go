@@ -63,6 +63,9 @@ func (p *server) config(t testing.TB, a args) *tfprotov6.DynamicValue {
 	for name, typ := range p.typ.AttributeTypes {
 		var v any
 		switch x := a[name].(type) {
+		case tftypes.Value: // unknown, as before a value is known
+			vals[name] = x
+			continue
 		case nil:
 		case map[string]string:
 			m := map[string]tftypes.Value{}
@@ -87,24 +90,30 @@ func (p *server) config(t testing.TB, a args) *tfprotov6.DynamicValue {
 	return &dv
 }
 
+// validate is Terraform's validation of a data block alone, as at
+// `terraform validate` or before values are known.
+func (p *server) validate(t testing.TB, a args) []*tfprotov6.Diagnostic {
+	t.Helper()
+	vr, err := p.server.ValidateDataResourceConfig(context.Background(), &tfprotov6.ValidateDataResourceConfigRequest{TypeName: "swarmboot_cluster", Config: p.config(t, a)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vr.Diagnostics
+}
+
 // read is what Terraform does for a data block: validate, then read. It
 // returns the state (null when the read failed) and every diagnostic.
 func (p *server) read(t testing.TB, a args) (tftypes.Value, []*tfprotov6.Diagnostic) {
 	t.Helper()
-	ctx := context.Background()
-	cfg := p.config(t, a)
-	vr, err := p.server.ValidateDataResourceConfig(ctx, &tfprotov6.ValidateDataResourceConfigRequest{TypeName: "swarmboot_cluster", Config: cfg})
+	vdiags := p.validate(t, a)
+	if hasError(vdiags) {
+		return tftypes.NewValue(p.typ, nil), vdiags
+	}
+	rr, err := p.server.ReadDataSource(context.Background(), &tfprotov6.ReadDataSourceRequest{TypeName: "swarmboot_cluster", Config: p.config(t, a)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if hasError(vr.Diagnostics) {
-		return tftypes.NewValue(p.typ, nil), vr.Diagnostics
-	}
-	rr, err := p.server.ReadDataSource(ctx, &tfprotov6.ReadDataSourceRequest{TypeName: "swarmboot_cluster", Config: cfg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	diags := append(vr.Diagnostics, rr.Diagnostics...)
+	diags := append(vdiags, rr.Diagnostics...)
 	if rr.State == nil || hasError(rr.Diagnostics) {
 		// Terraform keeps no state of a read that failed.
 		return tftypes.NewValue(p.typ, nil), diags

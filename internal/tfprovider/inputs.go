@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -91,19 +92,24 @@ func (m clusterModel) formats(ctx context.Context) (map[string][]profiles.Format
 	if m.Formats.IsNull() || m.Formats.IsUnknown() {
 		return nil, nil
 	}
+	for _, v := range m.Formats.Elements() {
+		if v.IsUnknown() {
+			return nil, nil // known at the read
+		}
+	}
 	var named map[string]string
 	diags := m.Formats.ElementsAs(ctx, &named, false)
 	if diags.HasError() {
 		return nil, diags
 	}
 	out := map[string][]profiles.Format{}
-	for _, name := range sortedKeys(named) {
+	for _, name := range slices.Sorted(maps.Keys(named)) {
 		at := path.Root("formats").AtMapKey(name)
 		f, ok := profiles.ParseFormat(named[name])
 		switch {
 		case !ok:
 			diags.AddAttributeError(at, "Unknown format",
-				fmt.Sprintf("%s = %q: formats are %s", name, named[name], profiles.JoinFormats(shipped(profiles.AllFormats()))))
+				fmt.Sprintf("%s = %q: formats are %s", name, named[name], profiles.JoinFormats(shippable(profiles.AllFormats()))))
 			continue
 		case f.Source():
 			diags.AddAttributeError(at, "Butane is not user-data",
@@ -120,8 +126,8 @@ func (m clusterModel) formats(ctx context.Context) (map[string][]profiles.Format
 	return out, diags
 }
 
-// shipped leaves out the formats that are source text.
-func shipped(fs []profiles.Format) []profiles.Format {
+// shippable leaves out the formats that are source text.
+func shippable(fs []profiles.Format) []profiles.Format {
 	var out []profiles.Format
 	for _, f := range fs {
 		if !f.Source() {
@@ -129,15 +135,6 @@ func shipped(fs []profiles.Format) []profiles.Format {
 		}
 	}
 	return out
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // description is the description's bytes: content, or path's file.

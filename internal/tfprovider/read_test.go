@@ -360,6 +360,33 @@ func TestContentOrPath(t *testing.T) {
 	}
 }
 
+// TestValidate: terraform validate catches what it can before any read
+// (both of content and path, an unknown target or format) and lets
+// through what is not known yet.
+func TestValidate(t *testing.T) {
+	p := newProvider(t)
+	unknown := tftypes.NewValue(tftypes.String, tftypes.UnknownValue)
+	for _, c := range []struct {
+		a    args
+		want string // the attribute of the one error; "" for none
+	}{
+		{args{"path": unknown, "formats": map[string]tftypes.Value{"flatcar": unknown}, "target": unknown}, ""},
+		{args{"path": "cluster.yaml", "content": unknown}, ""},
+		{args{"path": "cluster.yaml", "content": "version: 1"}, "content"},
+		{args{"path": "cluster.yaml", "target": "ec2"}, "target"},
+		{args{"path": "cluster.yaml", "formats": map[string]string{"flatcar": "cloud-config"}}, "formats"},
+	} {
+		diags := p.validate(t, c.a)
+		errs := only(diags, tfprotov6.DiagnosticSeverityError)
+		switch {
+		case c.want == "" && len(diags) > 0:
+			t.Errorf("%v: want no diagnostics:\n%s", c.a, diagText(diags))
+		case c.want != "" && (len(errs) != 1 || errs[0].Attribute.String() == "" || !strings.HasPrefix(errs[0].Attribute.String(), `AttributeName("`+c.want+`")`)):
+			t.Errorf("%v: want one error on %s:\n%s", c.a, c.want, diagText(diags))
+		}
+	}
+}
+
 // TestSensitivity: in the schema Terraform receives, the user-data
 // attributes are sensitive and nothing else is, the nodes map least of
 // all: Terraform refuses a sensitive for_each (terraform_test.go shows it).
