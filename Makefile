@@ -3,7 +3,7 @@ GO      ?= go
 OUT     ?= out
 EXAMPLE ?= examples/secure.yaml
 
-.PHONY: all build example test deps golden boot bench lint fuzz clean
+.PHONY: all build terraform-provider example test deps golden boot bench lint fuzz clean
 
 all: build
 
@@ -11,6 +11,17 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo devel)
 
 build:
 	$(GO) build -ldflags "-X github.com/swarmboot/swarmboot/internal/cli.Version=$(VERSION)" -o swarmboot ./cmd/swarmboot
+
+# The Terraform provider (data source swarmboot_cluster), installed where
+# `terraform init` looks for local providers: no CLI configuration needed
+# when the other providers come from the registry (README, ## Terraform).
+TF_PROVIDER_VERSION ?= 0.1.0
+TF_PLUGINS ?= $(HOME)/.terraform.d/plugins
+TF_PROVIDER_DIR = $(TF_PLUGINS)/registry.terraform.io/swarmboot/swarmboot/$(TF_PROVIDER_VERSION)/$(shell $(GO) env GOOS)_$(shell $(GO) env GOARCH)
+
+terraform-provider:
+	$(GO) build -ldflags "-X main.version=$(TF_PROVIDER_VERSION)" -o $(TF_PROVIDER_DIR)/terraform-provider-swarmboot_v$(TF_PROVIDER_VERSION) ./cmd/terraform-provider-swarmboot
+	@echo "installed $(TF_PROVIDER_DIR)/terraform-provider-swarmboot_v$(TF_PROVIDER_VERSION)"
 
 # Renders the bundled example into $(OUT)/<node>/.
 example:
@@ -38,6 +49,7 @@ bench:
 	$(GO) test ./render -run '^$$' -bench . -benchtime 5x
 	$(GO) test ./cluster -run '^$$' -bench BenchmarkLoadHostile -benchtime 2x
 	$(GO) test ./internal/cli -run '^$$' -bench RenderProcess -benchtime 3x
+	$(GO) test ./internal/tfprovider -run '^$$' -bench Read -benchtime 10x
 
 fuzz:
 	$(GO) test ./cluster -run '^$$' -fuzz FuzzLoad -fuzztime 60s
