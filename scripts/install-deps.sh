@@ -3,6 +3,7 @@
 # fresh Debian bookworm machine (as root). Idempotent: a second run only
 # checks. In CI a missing tool fails its test instead of skipping it.
 #   cloud-init   `cloud-init schema`, `cloud-init devel net-convert`
+#   netplan.io   `netplan generate`: network-config as Ubuntu and Debian cloud images apply it
 #   genisoimage  isoinfo reads NoCloud seed images back
 #   ignition     the real Ignition agent (spec <= 3.3.0)
 #   ruby         ruby -c on generated Vagrantfiles
@@ -13,7 +14,7 @@
 #   openssl      openssl verify: every issued certificate checks against the CA
 #   docker.io    a docker CLI for the swarm model's tests, unless one is on PATH
 set -euo pipefail
-pkgs=(cloud-init genisoimage ignition ruby vagrant util-linux etcd-server systemd openssl)
+pkgs=(cloud-init netplan.io genisoimage ignition ruby vagrant util-linux etcd-server systemd openssl)
 command -v docker >/dev/null || pkgs+=(docker.io)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -68,6 +68,24 @@ func TestValidatorsRejectKnownBad(t *testing.T) {
 				_, err := NetworkConfig([]byte("version: 2\nethernets:\n  eth0:\n    addresses: [not-an-address]\n"))
 				return err
 			}, "not a valid ip"},
+		{"netplan: a deprecated key",
+			func() error {
+				_, err := Netplan([]byte("version: 2\nethernets:\n  eth0:\n    addresses: [10.0.0.5/24]\n    routes: [{to: 0.0.0.0/0, via: 10.0.0.1}]\n"))
+				return err
+			},
+			func() error {
+				_, err := Netplan([]byte("version: 2\nethernets:\n  eth0:\n    addresses: [10.0.0.5/24]\n    gateway4: 10.0.0.1\n"))
+				return err
+			}, "`gateway4` has been deprecated"},
+		{"netplan: a glob for an ID",
+			func() error {
+				_, err := Netplan([]byte("version: 2\nethernets:\n  en:\n    match: {name: en*}\n    addresses: [10.0.0.5/24]\n"))
+				return err
+			},
+			func() error {
+				_, err := Netplan([]byte("version: 2\nethernets:\n  en*:\n    match: {name: en*}\n    addresses: [10.0.0.5/24]\n"))
+				return err
+			}, "must not use globbing"},
 		{"cloud-init schema: wrong type",
 			func() error { return CloudInitSchema([]byte("#cloud-config\nruncmd: [[echo, a]]\n")) },
 			func() error { return CloudInitSchema([]byte("#cloud-config\nruncmd: 5\n")) }, "runcmd"},

@@ -31,9 +31,18 @@ type Static struct {
 }
 
 // NetworkConfig returns a cloud-init network config version 2 document
-// for s. The gateway is written as gateway4/gateway6, which every
-// cloud-init that reads v2 understands (cloud-init 22.4 in Debian bookworm
-// included; netplan warns that it is deprecated but applies it).
+// for s.
+//
+// An IPv4 gateway is a default route, `routes: [{to: 0.0.0.0/0, via: GW}]`:
+// netplan (0.103+, Ubuntu 22.04 on) warns that gateway4 is deprecated;
+// `to: default` is unknown to cloud-init's own renderers before 25.3
+// (22.4, Debian 12's, fails: "Address default is not a valid ip address")
+// and to netplan before 0.103.
+// An IPv6 gateway stays gateway6, which netplan also calls deprecated but
+// applies: cloud-init before 23.1 (Debian 12's 22.4) renders a `to: ::/0`
+// route as ::/64 with its own renderers (networkd, eni, NetworkManager),
+// leaving the node without a default route; cloud-init passes the
+// document to netplan unchanged, so netplan nodes would not mind.
 func NetworkConfig(s Static) ([]byte, error) {
 	addr, err := netip.ParsePrefix(s.Address)
 	if err != nil {
@@ -46,12 +55,16 @@ func NetworkConfig(s Static) ([]byte, error) {
 	type nameservers struct {
 		Addresses []string `yaml:"addresses"`
 	}
+	type route struct {
+		To  string `yaml:"to"`
+		Via string `yaml:"via"`
+	}
 	type ethernet struct {
 		Match       *match       `yaml:"match,omitempty"`
 		SetName     string       `yaml:"set-name,omitempty"`
 		DHCP4       bool         `yaml:"dhcp4"`
 		Addresses   []string     `yaml:"addresses"`
-		Gateway4    string       `yaml:"gateway4,omitempty"`
+		Routes      []route      `yaml:"routes,omitempty"`
 		Gateway6    string       `yaml:"gateway6,omitempty"`
 		Nameservers *nameservers `yaml:"nameservers,omitempty"`
 	}
@@ -65,7 +78,7 @@ func NetworkConfig(s Static) ([]byte, error) {
 			return nil, fmt.Errorf("network-config: gateway %s and address %s are of different IP versions", gw, addr)
 		}
 		if gw.Is4() {
-			eth.Gateway4 = gw.String()
+			eth.Routes = []route{{To: "0.0.0.0/0", Via: gw.String()}}
 		} else {
 			eth.Gateway6 = gw.String()
 		}
