@@ -2,8 +2,8 @@
 // outputs and makes the files an operator hands to machines. It owns
 // encoding and its rules (what may be encoded, the Ignition gzip wrapper,
 // refusing encodings a consumer cannot read), providers' size limits, and
-// the packagings: a folder per node, NoCloud seed images, a matchbox data
-// directory, a Vagrant environment.
+// the packagings: a folder per node, NoCloud seed images, OpenStack config
+// drives, a matchbox data directory, a Vagrant environment.
 //
 //	Options.Plan (each node's formats, decided once) -> Plan.Deliver
 //	(render.Render, then encoding, limits, packaging)

@@ -11,12 +11,14 @@ import (
 	"strings"
 
 	"github.com/swarmboot/swarmboot/cluster"
+	"github.com/swarmboot/swarmboot/delivery/configdrive"
 	"github.com/swarmboot/swarmboot/delivery/encode"
 	"github.com/swarmboot/swarmboot/delivery/matchbox"
 	"github.com/swarmboot/swarmboot/delivery/seediso"
 	"github.com/swarmboot/swarmboot/delivery/vagrant"
 	"github.com/swarmboot/swarmboot/profiles"
 	"github.com/swarmboot/swarmboot/render"
+	"github.com/swarmboot/swarmboot/render/nocloud"
 )
 
 // Packaging names one way to ship configs.
@@ -24,10 +26,11 @@ type Packaging string
 
 // The packagings. Adding one means one entry in packagings below.
 const (
-	Folders    Packaging = ""            // DIR/<node>/ with each config and its companions
-	NoCloudISO Packaging = "nocloud-iso" // cloud-config in a NoCloud seed image per node
-	Matchbox   Packaging = "matchbox"    // Ignition in a matchbox data directory
-	Vagrant    Packaging = "vagrant"     // a Vagrantfile and each node's user-data
+	Folders     Packaging = ""             // DIR/<node>/ with each config and its companions
+	NoCloudISO  Packaging = "nocloud-iso"  // cloud-config in a NoCloud seed image per node
+	ConfigDrive Packaging = "config-drive" // cloud-config in an OpenStack config drive per node
+	Matchbox    Packaging = "matchbox"     // Ignition in a matchbox data directory
+	Vagrant     Packaging = "vagrant"      // a Vagrantfile and each node's user-data
 )
 
 // packaging is what delivery knows about one packaging.
@@ -53,16 +56,20 @@ type packaging struct {
 var packagings = []packaging{
 	{name: Folders, pack: packFolders, encodings: anyEncoding},
 	{
-		name:   NoCloudISO,
-		help:   "cloud-config packed into DIR/<node>/seed.iso (label cidata)",
-		format: only(profiles.CloudConfig),
-		encodings: func(e encode.Encoding) error {
-			if e.Base64Text() {
-				return OptionErrorf("--encode %s: a seed image holds user-data as a file, which cloud-init does not base64-decode; use --encode gzip or none", e)
-			}
-			return nil
-		},
-		pack: packNoCloudISO,
+		name:      NoCloudISO,
+		help:      "cloud-config packed into DIR/<node>/seed.iso (label cidata)",
+		format:    only(profiles.CloudConfig),
+		encodings: fileForCloudInit,
+		pack:      packNoCloudISO,
+	},
+	{
+		name: ConfigDrive,
+		help: "cloud-config in an OpenStack config drive, DIR/<node>/config-drive.iso\n" +
+			"(label config-2); a static address needs each node's mac",
+		format:    only(profiles.CloudConfig),
+		encodings: fileForCloudInit,
+		check:     needStaticMACs,
+		pack:      packConfigDrive,
 	},
 	{
 		name: Matchbox,
@@ -161,7 +168,7 @@ func (o Options) Validate() error {
 			}
 		}
 	}
-	if o.Primary && o.Packaging != Folders && o.Packaging != NoCloudISO {
+	if o.Primary && !slices.Contains([]Packaging{Folders, NoCloudISO, ConfigDrive}, o.Packaging) {
 		return OptionErrorf("%s writes a directory: use -o DIR", o.Packaging)
 	}
 	enc := o.Encoding
@@ -185,6 +192,15 @@ func (o Options) Validate() error {
 }
 
 func anyEncoding(encode.Encoding) error { return nil }
+
+// fileForCloudInit: an image holds user-data as a file, which cloud-init
+// inflates if gzipped but never base64-decodes.
+func fileForCloudInit(e encode.Encoding) error {
+	if e.Base64Text() {
+		return OptionErrorf("--encode %s: an image holds user-data as a file, which cloud-init does not base64-decode; use --encode gzip or none", e)
+	}
+	return nil
+}
 
 func noEncoding(why string) func(encode.Encoding) error {
 	return func(e encode.Encoding) error {
@@ -231,6 +247,63 @@ func packNoCloudISO(_ *cluster.Cluster, nodes []node, _ Options, res *Result) er
 		path := n.Node.Name + "/seed.iso"
 		res.addFile(path, img, n.secret)
 		res.Primary[n.Node.Name] = path
+	}
+	return nil
+}
+
+// packConfigDrive replaces each node's user-data and NoCloud documents
+// with one config drive holding the user-data, its meta_data.json and,
+// when cloud-init addresses the node, network_data.json.
+func packConfigDrive(c *cluster.Cluster, nodes []node, _ Options, res *Result) error {
+	for _, n := range nodes {
+		userData := n.files[render.Config]
+		var networkData []byte
+		if s, ok := staticNIC(c, n.Node); ok {
+			var err error
+			if networkData, err = configdrive.NetworkData(s); err != nil {
+				return fmt.Errorf("node %s: %w", n.Node.Name, err)
+			}
+		}
+		img, err := configdrive.Image(configdrive.Drive{
+			UserData: userData,
+			// The instance-id changes with the node's config, as NoCloud's.
+			MetaData:    configdrive.MetaData(configdrive.Meta{UUID: nocloud.InstanceID(c.Name, n.Node.Name, userData, networkData), Name: n.Node.Name, Hostname: n.Node.Name}),
+			NetworkData: networkData,
+		})
+		if err != nil {
+			return fmt.Errorf("node %s: %w", n.Node.Name, err)
+		}
+		path := n.Node.Name + "/config-drive.iso"
+		res.addFile(path, img, n.secret)
+		res.Primary[n.Node.Name] = path
+	}
+	return nil
+}
+
+// staticNIC is the node's static address when cloud-init applies it (its
+// profile leaves the network to cloud-init), and false without one.
+func staticNIC(c *cluster.Cluster, n *cluster.Node) (configdrive.Static, bool) {
+	nw := c.Network
+	if nw == nil || n.System == nil || n.System.Network != profiles.NetworkCloudInit {
+		return configdrive.Static{}, false
+	}
+	return configdrive.Static{
+		MAC: n.MAC, Name: nw.Interface, Address: netip.PrefixFrom(n.IP, nw.Prefix),
+		Gateway: n.GatewayIn(nw), DNS: nw.DNS,
+	}, true
+}
+
+// needStaticMACs: network_data.json finds a node's NIC by its MAC.
+func needStaticMACs(c *cluster.Cluster, jobs []render.Job, _ Options) error {
+	var noMAC []string
+	for _, j := range jobs {
+		if _, static := staticNIC(c, j.Node); static && j.Node.MAC == "" {
+			noMAC = append(noMAC, j.Node.Name)
+		}
+	}
+	if len(noMAC) > 0 {
+		return fmt.Errorf("a config drive's network_data.json finds the NIC to address by its MAC: add `mac:` to %s in %s, or leave `network` out and the nodes take DHCP",
+			strings.Join(noMAC, ", "), c.File)
 	}
 	return nil
 }

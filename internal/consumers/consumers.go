@@ -445,3 +445,41 @@ func cloudInitPython() (string, error) {
 	}
 	return fields[0], nil
 }
+
+// ExtractISO writes an ISO 9660 image's files under dir as Linux shows a
+// volume without Rock Ridge or Joliet names (isofs, map=normal: lower
+// case, the ";1" version dropped), read by isoinfo (genisoimage), a reader
+// independent of the one that wrote it.
+func ExtractISO(img []byte, dir string) error {
+	bin, err := tool("isoinfo", "genisoimage")
+	if err != nil {
+		return err
+	}
+	iso := filepath.Join(dir, ".image.iso")
+	if err := os.WriteFile(iso, img, 0o600); err != nil {
+		return err
+	}
+	defer os.Remove(iso)
+	list, err := exec.Command(bin, "-f", "-i", iso).Output()
+	if err != nil {
+		return fmt.Errorf("isoinfo -f: %w", err)
+	}
+	for _, recorded := range strings.Fields(string(list)) {
+		name, version, isFile := strings.Cut(recorded, ";")
+		if !isFile || version == "" {
+			continue // a folder: made with its files
+		}
+		data, err := exec.Command(bin, "-x", recorded, "-i", iso).Output()
+		if err != nil {
+			return fmt.Errorf("isoinfo -x %s: %w", recorded, err)
+		}
+		path := filepath.Join(dir, filepath.FromSlash(strings.ToLower(strings.TrimSuffix(name, "."))))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}

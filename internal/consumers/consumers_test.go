@@ -2,6 +2,8 @@ package consumers
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -86,6 +88,9 @@ func TestValidatorsRejectKnownBad(t *testing.T) {
 				_, err := Netplan([]byte("version: 2\nethernets:\n  en*:\n    match: {name: en*}\n    addresses: [10.0.0.5/24]\n"))
 				return err
 			}, "must not use globbing"},
+		{"cloud-init config drive reader: no uuid",
+			func() error { return readDrive(t, `{"uuid": "i-1"}`) },
+			func() error { return readDrive(t, `{"name": "i-1"}`) }, "No 'uuid' entry in metadata"},
 		{"cloud-init schema: wrong type",
 			func() error { return CloudInitSchema([]byte("#cloud-config\nruncmd: [[echo, a]]\n")) },
 			func() error { return CloudInitSchema([]byte("#cloud-config\nruncmd: 5\n")) }, "runcmd"},
@@ -113,4 +118,17 @@ func set(name, text string) UnitSet {
 
 func dropin(unit, name, text string) UnitSet {
 	return UnitSet{Dropins: map[string]map[string]string{unit: {name: text}}}
+}
+
+// readDrive has cloud-init read a config drive holding meta_data.json.
+func readDrive(t *testing.T, metaData string) error {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "openstack/latest"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "openstack/latest/meta_data.json"), []byte(metaData), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ConfigDrive(dir, nil)
+	return err
 }
