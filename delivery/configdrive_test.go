@@ -39,7 +39,7 @@ func TestConfigDriveReadByCloudInit(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(drives.Files) != 3 {
-		t.Errorf("files: %v; want a drive for each of the 3 cloud-config nodes", keys(drives.Files))
+		t.Errorf("files: %v; want a drive for each of the 3 cloud-config nodes", keysOf(drives.Files))
 	}
 	for _, n := range []struct {
 		name, mac, address, gateway string
@@ -162,14 +162,6 @@ func loadEdited(t *testing.T, file string, edit func(string) string) *cluster.Cl
 		t.Fatalf("invalid description:\n%v", err)
 	}
 	return c
-}
-
-func keys(m map[string][]byte) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }
 
 // TestConfigDriveInstanceID: the drive is the same bytes for the same

@@ -39,9 +39,10 @@ type packaging struct {
 	// help is the --format help line; "" when --format does not offer it
 	// (Vagrant has its own command).
 	help string
-	// format is the config the packaging carries for a profile; nil
-	// leaves the choice to Options.Format or the profile's defaults.
-	format func(*profiles.Profile) (profiles.Format, error)
+	// formats are the configs the packaging carries for a profile, its
+	// primary first; nil leaves the choice to Options.Format or the
+	// profile's defaults.
+	formats func(*profiles.Profile) ([]profiles.Format, error)
 	// encodings refuses encodings its consumer cannot read.
 	encodings func(encode.Encoding) error
 	// check refuses, before anything is issued, nodes the packaging
@@ -58,7 +59,7 @@ var packagings = []packaging{
 	{
 		name:      NoCloudISO,
 		help:      "cloud-config packed into DIR/<node>/seed.iso (label cidata)",
-		format:    only(profiles.CloudConfig),
+		formats:   only(profiles.CloudConfig),
 		encodings: fileForCloudInit,
 		pack:      packNoCloudISO,
 	},
@@ -66,7 +67,7 @@ var packagings = []packaging{
 		name: ConfigDrive,
 		help: "cloud-config in an OpenStack config drive, DIR/<node>/config-drive.iso\n" +
 			"(label config-2); a static address needs each node's mac",
-		format:    only(profiles.CloudConfig),
+		formats:   only(profiles.CloudConfig),
 		encodings: fileForCloudInit,
 		check:     needStaticMACs,
 		pack:      packConfigDrive,
@@ -75,7 +76,7 @@ var packagings = []packaging{
 		name: Matchbox,
 		help: "a matchbox data directory: profiles/, groups/ (by each node's mac),\n" +
 			"ignition/; needs --matchbox-url and an OS version",
-		format:    only(profiles.Ignition),
+		formats:   only(profiles.Ignition),
 		encodings: noEncoding("matchbox serves the Ignition configs as they are"),
 		check:     needMACs,
 		// The matchbox service, not the user who renders, reads the
@@ -86,7 +87,7 @@ var packagings = []packaging{
 	},
 	{
 		name:        Vagrant,
-		format:      vagrant.FormatFor,
+		formats:     vagrant.FormatsFor,
 		encodings:   noEncoding("Vagrant hands user-data to cloud_init as a text part"),
 		check:       needBoxes,
 		ownsNetwork: true,
@@ -209,12 +210,12 @@ func noEncoding(why string) func(encode.Encoding) error {
 }
 
 // only is a packaging's format rule: it carries format f alone.
-func only(f profiles.Format) func(*profiles.Profile) (profiles.Format, error) {
-	return func(p *profiles.Profile) (profiles.Format, error) {
+func only(f profiles.Format) func(*profiles.Profile) ([]profiles.Format, error) {
+	return func(p *profiles.Profile) ([]profiles.Format, error) {
 		if !p.Supports(f) {
-			return "", fmt.Errorf("profile %s does not read %s", p.Name, f)
+			return nil, fmt.Errorf("profile %s does not read %s", p.Name, f)
 		}
-		return f, nil
+		return []profiles.Format{f}, nil
 	}
 }
 
@@ -372,8 +373,9 @@ func (v VagrantOptions) validate() error {
 	return nil
 }
 
-// packVagrant writes DIR/<node>/user-data and a Vagrantfile with one VM
-// per node on the description's addresses.
+// packVagrant writes DIR/<node>/user-data, what libvirt hands the node
+// (a NoCloud seed image beside a cloud-config, Flatcar's config.ign) and
+// a Vagrantfile with one VM per node on the description's addresses.
 func packVagrant(c *cluster.Cluster, nodes []node, o Options, res *Result) error {
 	machines := make([]vagrant.Machine, 0, len(nodes))
 	for _, n := range nodes {
@@ -382,17 +384,87 @@ func packVagrant(c *cluster.Cluster, nodes []node, o Options, res *Result) error
 		path := n.Node.Name + "/" + config.Name
 		res.addFile(path, config.data, config.Secret)
 		res.Primary[n.Node.Name] = path
-		machines = append(machines, vagrant.Machine{
+		m := vagrant.Machine{
 			Name: n.Node.Name, IP: n.Node.IP.String(), Netmask: netmask(c.Network, n.Node.IP), Box: box.Name, BoxURL: box.URL,
 			Format: config.Format, UserDataPath: path, Memory: o.Vagrant.Memory, CPUs: o.Vagrant.CPUs,
-		})
+		}
+		for _, a := range n.artifacts[1:] {
+			if a.Kind == render.Config && a.Format == profiles.Ignition {
+				m.IgnitionPath, m.FwCfg = n.Node.Name+"/"+a.Name, mustFwCfg(n.Profile)
+				res.addFile(m.IgnitionPath, a.data, a.Secret)
+			}
+		}
+		if config.Format == profiles.CloudConfig {
+			img, err := seediso.Image(seediso.Seed{UserData: config.data, MetaData: n.files[render.MetaData]})
+			if err != nil {
+				return fmt.Errorf("node %s: %w", n.Node.Name, err)
+			}
+			m.SeedPath = n.Node.Name + "/seed.iso"
+			res.addFile(m.SeedPath, img, config.Secret)
+		}
+		machines = append(machines, m)
 	}
 	vf, err := vagrant.Vagrantfile(machines)
 	if err != nil {
 		return err
 	}
 	res.Files["Vagrantfile"] = vf
+	if w, ok := hostOnlyRange(c, nodes); ok {
+		res.Warnings = append(res.Warnings, w)
+	}
 	return nil
+}
+
+func mustFwCfg(p *profiles.Profile) string {
+	name, _ := vagrant.FwCfg(p) // FormatsFor gave Ignition only where there is one
+	return name
+}
+
+// VirtualBox 6.1.28+ (Linux, macOS, Solaris) gives host-only adapters
+// only addresses in 192.168.56.0/21 and IPv6 link-local ones, unless
+// /etc/vbox/networks.conf lists other ranges.
+var vboxHostOnly = []netip.Prefix{netip.MustParsePrefix("192.168.56.0/21"), netip.MustParsePrefix("fe80::/10")}
+
+// hostOnlyRange warns, once, at the first node whose address VirtualBox
+// refuses, with both ways out: the addresses, or networks.conf.
+func hostOnlyRange(c *cluster.Cluster, nodes []node) (Warning, bool) {
+	var outside []string
+	var ranges []string
+	first := -1
+	for _, n := range nodes {
+		ip := n.Node.IP
+		if slices.ContainsFunc(vboxHostOnly, func(p netip.Prefix) bool { return p.Contains(ip) }) {
+			continue
+		}
+		if first < 0 {
+			first = slices.IndexFunc(c.Nodes, func(cn cluster.Node) bool { return cn.Name == n.Node.Name })
+		}
+		outside = append(outside, n.Node.Name)
+		bits := 24 // Vagrant's netmask when the description gives none
+		if ip.Is6() {
+			bits = 64
+		}
+		if c.Network != nil {
+			bits = c.Network.Prefix
+		}
+		if r := netip.PrefixFrom(ip, bits).Masked().String(); !slices.Contains(ranges, r) {
+			ranges = append(ranges, r)
+		}
+	}
+	if first < 0 {
+		return Warning{}, false
+	}
+	more := ""
+	if len(outside) > 1 {
+		more = fmt.Sprintf(" and %d more node(s)", len(outside)-1)
+	}
+	return Warning{
+		Path: fmt.Sprintf("$.nodes[%d].ip", first),
+		Message: fmt.Sprintf("VirtualBox 6.1.28 and later (Linux, macOS) give host-only networks only addresses in 192.168.56.0/21 (IPv6: link-local), so `vagrant up` with VirtualBox stops on %s's %s%s: "+
+			"\"The IP address configured for the host-only network is not within the allowed ranges\". Either give the nodes addresses in 192.168.56.0/21, "+
+			"or allow theirs on the host with a line in /etc/vbox/networks.conf: `* %s` (`* 10.0.0.0/8 192.168.0.0/16` allows every private IPv4 range). libvirt has no such limit",
+			c.Nodes[first].Name, c.Nodes[first].IP, more, strings.Join(ranges, " ")),
+	}, true
 }
 
 // box is the Vagrant box for a profile's nodes: --box, else the default.
@@ -404,12 +476,19 @@ func (v VagrantOptions) box(profile string) (vagrant.Box, bool) {
 	return b, b.Name != ""
 }
 
-// needBoxes: every node's profile needs a box, given or by default.
-func needBoxes(_ *cluster.Cluster, jobs []render.Job, o Options) error {
+// needBoxes: every node's profile needs a box, given or by default. A
+// node with a config per provider (Flatcar: coreos-cloudconfig under
+// VirtualBox, Ignition under libvirt) needs its snippets in each.
+func needBoxes(c *cluster.Cluster, jobs []render.Job, o Options) error {
 	for _, j := range jobs {
 		name := j.Node.System.Name
 		if _, ok := o.Vagrant.box(name); !ok {
 			return fmt.Errorf("node %s: no default Vagrant box for profile %s; pass --box %s=BOX", j.Node.Name, name, name)
+		}
+		for _, f := range j.Formats {
+			if err := render.CheckJobs(c, []render.Job{{Node: j.Node, Formats: []profiles.Format{f}}}); len(j.Formats) > 1 && err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -8,13 +8,15 @@
 #   ignition     the real Ignition agent (spec <= 3.3.0)
 #   ruby         ruby -c on generated Vagrantfiles
 #   vagrant      vagrant validate (no provider needed)
+#   vagrant-libvirt  vagrant validate with the libvirt provider, and its
+#                config class and domain template (no libvirt daemon)
 #   util-linux   blkid (how cloud-init finds LABEL=cidata)
 #   etcd-server  a real etcd (v2 API) for the swarm model's tests
 #   systemd      systemd-analyze verify: unit lines read back as systemd reads them
 #   openssl      openssl verify: every issued certificate checks against the CA
 #   docker.io    a docker CLI for the swarm model's tests, unless one is on PATH
 set -euo pipefail
-pkgs=(cloud-init netplan.io genisoimage ignition ruby vagrant util-linux etcd-server systemd openssl)
+pkgs=(cloud-init netplan.io genisoimage ignition ruby vagrant vagrant-libvirt util-linux etcd-server systemd openssl)
 command -v docker >/dev/null || pkgs+=(docker.io)
 missing=()
 for p in "${pkgs[@]}"; do
