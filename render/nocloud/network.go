@@ -20,10 +20,16 @@ type Static struct {
 	// Names are globs of the names the system gives a NIC (en*, eth*),
 	// for when neither Interface nor MAC is known; every NIC so named
 	// gets the address. Each glob is an entry of its own, keyed by the
-	// glob: netplan (Ubuntu's and Debian's cloud images) reads the
-	// entry's match.name glob, while cloud-init's own renderers ignore
-	// match.name and take the key as the name (networkd: Name=, which
-	// reads it as a glob).
+	// glob, with the glob as its match.name: cloud-init's own renderers
+	// ignore match.name and take the key as the name (networkd: Name=,
+	// which reads it as a glob). netplan, which cloud-init hands the
+	// document to unchanged where it renders through netplan (Ubuntu's
+	// and Debian 12+'s cloud images), refuses the whole document: "
+	// Definition ID 'en*' must not use globbing" (every netplan since
+	// 0.1). It needs a plain key with the glob in match.name, which
+	// cloud-init's own renderers would take as the NIC's name: no one
+	// document serves both, so nodes on netplan images need a mac or
+	// network.interface.
 	Names   []string
 	Address string   // CIDR, e.g. 192.168.101.101/24
 	Gateway string   // optional
