@@ -24,8 +24,8 @@ type Static struct {
 	// ignore match.name and take the key as the name (networkd: Name=,
 	// which reads it as a glob). netplan, which cloud-init hands the
 	// document to unchanged where it renders through netplan (Ubuntu's
-	// and Debian 12+'s cloud images), refuses the whole document: "
-	// Definition ID 'en*' must not use globbing" (every netplan since
+	// and Debian 12+'s cloud images), refuses the whole document
+	// ("Definition ID 'en*' must not use globbing", every netplan since
 	// 0.1). It needs a plain key with the glob in match.name, which
 	// cloud-init's own renderers would take as the NIC's name: no one
 	// document serves both, so nodes on netplan images need a mac or
