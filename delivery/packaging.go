@@ -236,45 +236,46 @@ func packFolders(_ *cluster.Cluster, nodes []node, _ Options, res *Result) error
 // packNoCloudISO replaces each node's user-data, meta-data and
 // network-config with one seed image holding them.
 func packNoCloudISO(_ *cluster.Cluster, nodes []node, _ Options, res *Result) error {
-	for _, n := range nodes {
-		img, err := seediso.Image(seediso.Seed{
+	return packImages(nodes, res, "seed.iso", func(n node) ([]byte, error) {
+		return seediso.Image(seediso.Seed{
 			UserData:      n.files[render.Config],
 			MetaData:      n.files[render.MetaData],
 			NetworkConfig: n.files[render.NetworkConfig],
 		})
-		if err != nil {
-			return fmt.Errorf("node %s: %w", n.Node.Name, err)
-		}
-		path := n.Node.Name + "/seed.iso"
-		res.addFile(path, img, n.secret)
-		res.Primary[n.Node.Name] = path
-	}
-	return nil
+	})
 }
 
 // packConfigDrive replaces each node's user-data and NoCloud documents
 // with one config drive holding the user-data, its meta_data.json and,
 // when cloud-init addresses the node, network_data.json.
 func packConfigDrive(c *cluster.Cluster, nodes []node, _ Options, res *Result) error {
-	for _, n := range nodes {
+	return packImages(nodes, res, "config-drive.iso", func(n node) ([]byte, error) {
 		userData := n.files[render.Config]
 		var networkData []byte
 		if s, ok := staticNIC(c, n.Node); ok {
 			var err error
 			if networkData, err = configdrive.NetworkData(s); err != nil {
-				return fmt.Errorf("node %s: %w", n.Node.Name, err)
+				return nil, err
 			}
 		}
-		img, err := configdrive.Image(configdrive.Drive{
+		return configdrive.Image(configdrive.Drive{
 			UserData: userData,
 			// The instance-id changes with the node's config, as NoCloud's.
 			MetaData:    configdrive.MetaData(configdrive.Meta{UUID: nocloud.InstanceID(c.Name, n.Node.Name, userData, networkData), Name: n.Node.Name, Hostname: n.Node.Name}),
 			NetworkData: networkData,
 		})
+	})
+}
+
+// packImages replaces each node's files with the one image image makes
+// of them, DIR/<node>/<file>, the node's primary file.
+func packImages(nodes []node, res *Result, file string, image func(node) ([]byte, error)) error {
+	for _, n := range nodes {
+		img, err := image(n)
 		if err != nil {
 			return fmt.Errorf("node %s: %w", n.Node.Name, err)
 		}
-		path := n.Node.Name + "/config-drive.iso"
+		path := n.Node.Name + "/" + file
 		res.addFile(path, img, n.secret)
 		res.Primary[n.Node.Name] = path
 	}
@@ -296,17 +297,23 @@ func staticNIC(c *cluster.Cluster, n *cluster.Node) (configdrive.Static, bool) {
 
 // needStaticMACs: network_data.json finds a node's NIC by its MAC.
 func needStaticMACs(c *cluster.Cluster, jobs []render.Job, _ Options) error {
-	var noMAC []string
-	for _, j := range jobs {
-		if _, static := staticNIC(c, j.Node); static && j.Node.MAC == "" {
-			noMAC = append(noMAC, j.Node.Name)
-		}
-	}
-	if len(noMAC) > 0 {
+	static := func(n *cluster.Node) bool { _, ok := staticNIC(c, n); return ok }
+	if noMAC := withoutMAC(jobs, static); len(noMAC) > 0 {
 		return fmt.Errorf("a config drive's network_data.json finds the NIC to address by its MAC: add `mac:` to %s in %s, or leave `network` out and the nodes take DHCP",
 			strings.Join(noMAC, ", "), c.File)
 	}
 	return nil
+}
+
+// withoutMAC names the nodes that need a MAC (need nil: all) and have none.
+func withoutMAC(jobs []render.Job, need func(*cluster.Node) bool) []string {
+	var names []string
+	for _, j := range jobs {
+		if j.Node.MAC == "" && (need == nil || need(j.Node)) {
+			names = append(names, j.Node.Name)
+		}
+	}
+	return names
 }
 
 // packMatchbox lays the Ignition configs out as a matchbox data directory
@@ -339,13 +346,7 @@ func packMatchbox(_ *cluster.Cluster, nodes []node, o Options, res *Result) erro
 
 // needMACs: matchbox selects machines by MAC.
 func needMACs(c *cluster.Cluster, jobs []render.Job, _ Options) error {
-	var noMAC []string
-	for _, j := range jobs {
-		if j.Node.MAC == "" {
-			noMAC = append(noMAC, j.Node.Name)
-		}
-	}
-	if len(noMAC) > 0 {
+	if noMAC := withoutMAC(jobs, nil); len(noMAC) > 0 {
 		return fmt.Errorf("matchbox selects machines by MAC; add `mac:` to %s in %s", strings.Join(noMAC, ", "), c.File)
 	}
 	return nil

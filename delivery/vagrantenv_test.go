@@ -1,14 +1,11 @@
 package delivery_test
 
 import (
-	"bytes"
-	"io"
 	"strings"
 	"testing"
 
-	"github.com/kdomanski/iso9660"
-
 	"github.com/swarmboot/swarmboot/delivery"
+	"github.com/swarmboot/swarmboot/delivery/seediso"
 	"github.com/swarmboot/swarmboot/internal/consumers"
 )
 
@@ -28,30 +25,14 @@ func TestVagrantLibvirtFiles(t *testing.T) {
 		if res.Primary[n] != n+"/user-data" {
 			t.Errorf("%s: primary %q", n, res.Primary[n])
 		}
-		im, err := iso9660.OpenImage(bytes.NewReader(res.Files[n+"/seed.iso"]))
+		label, files, err := seediso.Read(res.Files[n+"/seed.iso"])
 		if err != nil {
 			t.Fatalf("%s: %v", n, err)
 		}
-		if label, _ := im.Label(); label != "cidata" {
+		if label != "cidata" {
 			t.Errorf("%s: seed label %q", n, label)
 		}
-		root, err := im.RootDir()
-		if err != nil {
-			t.Fatal(err)
-		}
-		children, err := root.GetChildren()
-		if err != nil {
-			t.Fatal(err)
-		}
-		files := map[string]string{}
-		for _, f := range children {
-			data, err := io.ReadAll(f.Reader())
-			if err != nil {
-				t.Fatal(err)
-			}
-			files[f.Name()] = string(data)
-		}
-		if files["user-data"] != string(res.Files[n+"/user-data"]) || !strings.HasPrefix(files["meta-data"], "instance-id: demo-"+n+"-") || len(files) != 2 {
+		if string(files["user-data"]) != string(res.Files[n+"/user-data"]) || !strings.HasPrefix(string(files["meta-data"]), "instance-id: demo-"+n+"-") || len(files) != 2 {
 			t.Errorf("%s: seed holds %v", n, keysOf(files))
 		}
 		if !strings.Contains(vf, "lv.storage :file, device: :cdrom, path: libvirt_path.('"+n+"/seed.iso')") {

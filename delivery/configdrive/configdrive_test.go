@@ -3,19 +3,17 @@ package configdrive
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/kdomanski/iso9660"
 
+	"github.com/swarmboot/swarmboot/delivery/seediso"
+	"github.com/swarmboot/swarmboot/internal/consumers"
 	"github.com/swarmboot/swarmboot/internal/testutil"
 )
 
@@ -35,38 +33,10 @@ func sampleDrive(t *testing.T) Drive {
 // by path.
 func readBack(t *testing.T, img []byte) (string, map[string][]byte) {
 	t.Helper()
-	im, err := iso9660.OpenImage(bytes.NewReader(img))
+	label, files, err := seediso.Read(img)
 	if err != nil {
 		t.Fatal(err)
 	}
-	label, err := im.Label()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := im.RootDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string][]byte{}
-	var walk func(dir *iso9660.File, prefix string)
-	walk = func(dir *iso9660.File, prefix string) {
-		children, err := dir.GetChildren()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range children {
-			if c.IsDir() {
-				walk(c, prefix+c.Name()+"/")
-				continue
-			}
-			data, err := io.ReadAll(c.Reader())
-			if err != nil {
-				t.Fatal(err)
-			}
-			files[prefix+c.Name()] = data
-		}
-	}
-	walk(root, "")
 	return label, files
 }
 
@@ -129,43 +99,29 @@ func TestImageRejects(t *testing.T) {
 // isoinfo (genisoimage) and blkid (util-linux, what cloud-init uses to find
 // LABEL=config-2) read the image as independent implementations.
 func TestImageWithSystemTools(t *testing.T) {
-	isoinfo := testutil.NeedTool(t, "isoinfo", "genisoimage")
-	blkid := testutil.NeedTool(t, "blkid", "util-linux")
+	testutil.NeedTool(t, "isoinfo", "genisoimage")
+	testutil.NeedTool(t, "blkid", "util-linux")
 	d := sampleDrive(t)
 	img, err := Image(d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "config-drive.iso")
-	if err := os.WriteFile(path, img, 0o644); err != nil {
+	dir := t.TempDir()
+	if err := consumers.ExtractISO(img, dir); err != nil {
 		t.Fatal(err)
 	}
-	run := func(name string, args ...string) string {
-		out, err := exec.Command(name, args...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("%s %v: %v\n%s", name, args, err, out)
-		}
-		return string(out)
-	}
-	if out := run(isoinfo, "-d", "-i", path); !strings.Contains(out, "Volume id: config-2\n") {
-		t.Errorf("isoinfo -d does not show the label:\n%s", out)
-	}
-	listing := strings.Fields(run(isoinfo, "-f", "-i", path))
-	sort.Strings(listing)
-	want := []string{"/openstack", "/openstack/latest", "/openstack/latest/meta_data.json;1", "/openstack/latest/network_data.json;1", "/openstack/latest/user_data;1"}
-	if !cmp.Equal(listing, want) {
-		t.Errorf("isoinfo -f = %v, want %v", listing, want)
-	}
-	for file, data := range map[string][]byte{"user_data": d.UserData, "meta_data.json": d.MetaData, "network_data.json": d.NetworkData} {
-		if got := run(isoinfo, "-x", "/openstack/latest/"+file+";1", "-i", path); got != string(data) {
-			t.Errorf("isoinfo -x %s = %q, want %q", file, got, data)
+	for path, want := range map[string][]byte{UserDataPath: d.UserData, MetaDataPath: d.MetaData, NetworkDataPath: d.NetworkData} {
+		if got, err := os.ReadFile(filepath.Join(dir, path)); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("isoinfo reads %s as %q (%v), want %q", path, got, err, want)
 		}
 	}
-	if got := strings.TrimSpace(run(blkid, "-p", "-o", "value", "-s", "LABEL", path)); got != "config-2" {
-		t.Errorf("blkid LABEL = %q, want config-2", got)
+	tags, err := consumers.Blkid(img)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if got := strings.TrimSpace(run(blkid, "-p", "-o", "value", "-s", "TYPE", path)); got != "iso9660" {
-		t.Errorf("blkid TYPE = %q, want iso9660 (cloud-init takes vfat or iso9660)", got)
+	// cloud-init takes a vfat or iso9660 file system labelled config-2.
+	if tags["LABEL"] != "config-2" || tags["TYPE"] != "iso9660" {
+		t.Errorf("blkid: %v, want LABEL=config-2 TYPE=iso9660", tags)
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/kdomanski/iso9660"
 	"gopkg.in/yaml.v3"
@@ -123,4 +124,41 @@ func (s Seed) validate() error {
 		return errors.New("seed image: meta-data has no instance-id (cloud-init keys its run-once state on it)")
 	}
 	return nil
+}
+
+// Read reads an image back with the library's reader: its label, and its
+// files by slash-separated path with the names Linux shows (no ";1").
+func Read(img []byte) (label string, files map[string][]byte, err error) {
+	im, err := iso9660.OpenImage(bytes.NewReader(img))
+	if err != nil {
+		return "", nil, err
+	}
+	if label, err = im.Label(); err != nil {
+		return "", nil, err
+	}
+	root, err := im.RootDir()
+	if err != nil {
+		return "", nil, err
+	}
+	files = map[string][]byte{}
+	var walk func(dir *iso9660.File, prefix string) error
+	walk = func(dir *iso9660.File, prefix string) error {
+		children, err := dir.GetChildren()
+		if err != nil {
+			return err
+		}
+		for _, c := range children {
+			if c.IsDir() {
+				if err := walk(c, prefix+c.Name()+"/"); err != nil {
+					return err
+				}
+				continue
+			}
+			if files[prefix+c.Name()], err = io.ReadAll(c.Reader()); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return label, files, walk(root, "")
 }

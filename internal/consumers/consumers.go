@@ -483,3 +483,35 @@ func ExtractISO(img []byte, dir string) error {
 	}
 	return nil
 }
+
+// Blkid has blkid (util-linux) probe an image as cloud-init's device
+// search does (`blkid -p`): its tags, e.g. LABEL and TYPE.
+func Blkid(img []byte) (map[string]string, error) {
+	bin, err := tool("blkid", "util-linux")
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp("", "swarmboot-blkid-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(img); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	out, err := exec.Command(bin, "-p", "-o", "export", f.Name()).Output()
+	if err != nil {
+		return nil, fmt.Errorf("blkid -p: %w", err)
+	}
+	tags := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			tags[k] = v
+		}
+	}
+	return tags, nil
+}
