@@ -147,7 +147,9 @@ type Result struct {
 	Nodes   []Node
 	Secrets []string // the files that hold a node's private key
 	// Warnings are the delivery's (an encoding a target's CLI mangles,
-	// keys matchbox would serve): also in Findings.
+	// keys matchbox would serve, addresses VirtualBox refuses), each
+	// with "file:line:col: " when it is about one value of the
+	// description: also in Findings, with the position as data.
 	Warnings []string
 	PKI      PKIChanges
 
@@ -240,9 +242,17 @@ func Build(ctx context.Context, description []byte, o Options) (res *Result, err
 	if err != nil {
 		return res, err
 	}
-	res.Files, res.Mode, res.Secrets, res.Warnings = delivered.Files, delivered.Mode, delivered.Secrets, delivered.Warnings
+	res.Files, res.Mode, res.Secrets = delivered.Files, delivered.Mode, delivered.Secrets
 	for _, w := range delivered.Warnings {
-		res.Findings = append(res.Findings, Finding{File: file, Severity: cluster.Warning.String(), Message: w})
+		f := Finding{File: file, Path: w.Path, Severity: cluster.Warning.String(), Message: w.Message}
+		msg := w.Message
+		if w.Path != "" {
+			pos := c.Pos(w.Path)
+			f.Line, f.Column = pos.Line, pos.Col
+			msg = fmt.Sprintf("%s:%d:%d: %s", file, pos.Line, pos.Col, msg)
+		}
+		res.Findings = append(res.Findings, f)
+		res.Warnings = append(res.Warnings, msg)
 	}
 	res.Nodes = nodes(plan, delivered)
 	res.material = material

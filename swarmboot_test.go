@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -240,5 +241,52 @@ func TestFormatsPerProfile(t *testing.T) {
 	var oe *delivery.OptionError
 	if _, err := build(t, file, o); !errors.As(err, &oe) || !strings.Contains(err.Error(), "ubuntu does not read ignition") {
 		t.Fatalf("ubuntu=ignition: %v", err)
+	}
+}
+
+// TestVirtualBoxRangeWarning: a Vagrant environment whose addresses
+// VirtualBox 6.1.28+ refuses is one warning, at the first such node's ip
+// in the description (line, column and path as data, and in the
+// message), with both ways out; addresses in 192.168.56.0/21 draw none.
+func TestVirtualBoxRangeWarning(t *testing.T) {
+	text := "version: 1\ncluster: vb\nprofile: debian-12\nnetwork: {prefix: 24}\nnodes:\n" +
+		"  - {name: etcd-01, ip: 192.168.56.11, roles: [etcd]}\n" +
+		"  - {name: docker-01,   ip: 192.168.101.21, roles: [docker, manager]}\n" +
+		"  - {name: docker-02, ip: 10.0.0.22, roles: [docker]}\n"
+	file := description(t, text)
+	o := swarmboot.Options{PKIMode: swarmboot.StandIns, Delivery: delivery.Options{Packaging: delivery.Vagrant}}
+	res, err := build(t, file, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found []swarmboot.Finding
+	for _, f := range res.Findings {
+		if strings.Contains(f.Message, "192.168.56.0/21") {
+			found = append(found, f)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("VirtualBox range findings: %+v", found)
+	}
+	f := found[0]
+	if f.File != file || f.Line != 7 || f.Column != 29 || f.Path != "$.nodes[1].ip" || f.Severity != "warning" {
+		t.Errorf("finding at %s:%d:%d %s (%s), want line 7, column 29, $.nodes[1].ip", f.File, f.Line, f.Column, f.Path, f.Severity)
+	}
+	for _, want := range []string{"docker-01's 192.168.101.21 and 1 more node(s)", "/etc/vbox/networks.conf", "`* 192.168.101.0/24 10.0.0.0/24`", "`* 10.0.0.0/8 192.168.0.0/16`"} {
+		if !strings.Contains(f.Message, want) {
+			t.Errorf("the warning lacks %q:\n%s", want, f.Message)
+		}
+	}
+	if !slices.Contains(res.Warnings, file+":7:29: "+f.Message) {
+		t.Errorf("warnings %q lack the finding with its position", res.Warnings)
+	}
+	o.Strict = true
+	if _, err := build(t, file, o); !errors.Is(err, swarmboot.ErrInvalid) {
+		t.Errorf("strict with the range warning: %v", err)
+	}
+	inside := description(t, strings.NewReplacer("192.168.101.21", "192.168.57.21", "10.0.0.22", "192.168.63.22").Replace(text))
+	o.Strict = false
+	if res, err := build(t, inside, o); err != nil || len(res.Warnings) != 0 {
+		t.Errorf("addresses in 192.168.56.0/21: %v, warnings %q", err, res.Warnings)
 	}
 }

@@ -2,8 +2,8 @@
 // outputs and makes the files an operator hands to machines. It owns
 // encoding and its rules (what may be encoded, the Ignition gzip wrapper,
 // refusing encodings a consumer cannot read), providers' size limits, and
-// the packagings: a folder per node, NoCloud seed images, a matchbox data
-// directory, a Vagrant environment.
+// the packagings: a folder per node, NoCloud seed images, OpenStack config
+// drives, a matchbox data directory, a Vagrant environment.
 //
 //	Options.Plan (each node's formats, decided once) -> Plan.Deliver
 //	(render.Render, then encoding, limits, packaging)
@@ -59,10 +59,21 @@ type Result struct {
 	Primary map[string]string
 	// Secrets are the files that hold a private key (a node's TLS key).
 	Secrets []string
-	// Warnings are encodings that would not reach a node readable.
-	Warnings []string
+	// Warnings: encodings that would not reach a node readable, keys a
+	// server would hand out, addresses a provider refuses.
+	Warnings []Warning
 	Nodes    int
 }
+
+// Warning is one delivery warning. Path, when the warning is about one
+// value of the description ($.nodes[2].ip), says which, for its position.
+type Warning struct {
+	Path    string
+	Message string
+}
+
+// warn adds a warning about nothing in particular of the description.
+func (r *Result) warn(msg string) { r.Warnings = append(r.Warnings, Warning{Message: msg}) }
 
 // addFile adds one delivered file; secret marks a file holding a key.
 func (r *Result) addFile(path string, data []byte, secret bool) {
@@ -177,7 +188,9 @@ func apply(c *cluster.Cluster, outs []render.Output, o Options, owned bool) (*Re
 	}
 	pk := o.Packaging.info()
 	res := &Result{Files: map[string][]byte{}, Primary: map[string]string{}, Mode: pk.mode, Nodes: len(outs)}
-	res.Warnings = o.advice(outs)
+	for _, w := range o.advice(outs) {
+		res.warn(w)
+	}
 	shipped := make([]node, len(outs))
 	var tooLarge []string
 	for i := range outs {
@@ -208,10 +221,10 @@ func apply(c *cluster.Cluster, outs []render.Output, o Options, owned bool) (*Re
 		return nil, err
 	}
 	if o.Packaging == Matchbox && len(res.Secrets) > 0 {
-		res.Warnings = append(res.Warnings, "the Ignition configs hold the nodes' private TLS keys, and matchbox serves them over plain HTTP to any machine that presents a node's MAC: keep matchbox on a network only the nodes reach, or serve it with TLS (its -cert-file/-key-file)")
+		res.warn("the Ignition configs hold the nodes' private TLS keys, and matchbox serves them over plain HTTP to any machine that presents a node's MAC: keep matchbox on a network only the nodes reach, or serve it with TLS (its -cert-file/-key-file)")
 	}
 	if o.Target != nil && o.Target.SecretsAdvice != "" && len(res.Secrets) > 0 {
-		res.Warnings = append(res.Warnings, "user-data holds the nodes' private keys; "+o.Target.SecretsAdvice)
+		res.warn("user-data holds the nodes' private keys; " + o.Target.SecretsAdvice)
 	}
 	return res, nil
 }
@@ -247,12 +260,11 @@ func (o Options) formats(p *profiles.Profile) ([]profiles.Format, error) {
 		own, hasOwn = o.Formats[p.Family]
 	}
 	switch {
-	case o.Packaging.info().format != nil:
-		f, err := o.Packaging.info().format(p)
-		if err != nil {
+	case o.Packaging.info().formats != nil:
+		var err error
+		if fs, err = o.Packaging.info().formats(p); err != nil {
 			return nil, err
 		}
-		fs = []profiles.Format{f}
 	case hasOwn:
 		fs = own
 	case o.Format != "":

@@ -264,9 +264,18 @@ func TestAWSSecretsAdvice(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := strings.Contains(strings.Join(res.Warnings, "\n"), "HttpTokens=required,HttpPutResponseHopLimit=1")
+		got := strings.Contains(messages(res.Warnings), "HttpTokens=required,HttpPutResponseHopLimit=1")
 		if got != want || (len(res.Secrets) > 0) != want {
 			t.Errorf("%s: IMDSv2 advice %v, secrets %v; want %v", file, got, res.Secrets, want)
 		}
 	}
+}
+
+// messages joins the warnings' messages, one a line.
+func messages(ws []delivery.Warning) string {
+	var b strings.Builder
+	for _, w := range ws {
+		b.WriteString(w.Message + "\n")
+	}
+	return b.String()
 }

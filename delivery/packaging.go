@@ -11,12 +11,14 @@ import (
 	"strings"
 
 	"github.com/swarmboot/swarmboot/cluster"
+	"github.com/swarmboot/swarmboot/delivery/configdrive"
 	"github.com/swarmboot/swarmboot/delivery/encode"
 	"github.com/swarmboot/swarmboot/delivery/matchbox"
 	"github.com/swarmboot/swarmboot/delivery/seediso"
 	"github.com/swarmboot/swarmboot/delivery/vagrant"
 	"github.com/swarmboot/swarmboot/profiles"
 	"github.com/swarmboot/swarmboot/render"
+	"github.com/swarmboot/swarmboot/render/nocloud"
 )
 
 // Packaging names one way to ship configs.
@@ -24,10 +26,11 @@ type Packaging string
 
 // The packagings. Adding one means one entry in packagings below.
 const (
-	Folders    Packaging = ""            // DIR/<node>/ with each config and its companions
-	NoCloudISO Packaging = "nocloud-iso" // cloud-config in a NoCloud seed image per node
-	Matchbox   Packaging = "matchbox"    // Ignition in a matchbox data directory
-	Vagrant    Packaging = "vagrant"     // a Vagrantfile and each node's user-data
+	Folders     Packaging = ""             // DIR/<node>/ with each config and its companions
+	NoCloudISO  Packaging = "nocloud-iso"  // cloud-config in a NoCloud seed image per node
+	ConfigDrive Packaging = "config-drive" // cloud-config in an OpenStack config drive per node
+	Matchbox    Packaging = "matchbox"     // Ignition in a matchbox data directory
+	Vagrant     Packaging = "vagrant"      // a Vagrantfile and each node's user-data
 )
 
 // packaging is what delivery knows about one packaging.
@@ -36,9 +39,10 @@ type packaging struct {
 	// help is the --format help line; "" when --format does not offer it
 	// (Vagrant has its own command).
 	help string
-	// format is the config the packaging carries for a profile; nil
-	// leaves the choice to Options.Format or the profile's defaults.
-	format func(*profiles.Profile) (profiles.Format, error)
+	// formats are the configs the packaging carries for a profile, its
+	// primary first; nil leaves the choice to Options.Format or the
+	// profile's defaults.
+	formats func(*profiles.Profile) ([]profiles.Format, error)
 	// encodings refuses encodings its consumer cannot read.
 	encodings func(encode.Encoding) error
 	// check refuses, before anything is issued, nodes the packaging
@@ -53,22 +57,26 @@ type packaging struct {
 var packagings = []packaging{
 	{name: Folders, pack: packFolders, encodings: anyEncoding},
 	{
-		name:   NoCloudISO,
-		help:   "cloud-config packed into DIR/<node>/seed.iso (label cidata)",
-		format: only(profiles.CloudConfig),
-		encodings: func(e encode.Encoding) error {
-			if e.Base64Text() {
-				return OptionErrorf("--encode %s: a seed image holds user-data as a file, which cloud-init does not base64-decode; use --encode gzip or none", e)
-			}
-			return nil
-		},
-		pack: packNoCloudISO,
+		name:      NoCloudISO,
+		help:      "cloud-config packed into DIR/<node>/seed.iso (label cidata)",
+		formats:   only(profiles.CloudConfig),
+		encodings: fileForCloudInit,
+		pack:      packNoCloudISO,
+	},
+	{
+		name: ConfigDrive,
+		help: "cloud-config in an OpenStack config drive, DIR/<node>/config-drive.iso\n" +
+			"(label config-2); a static address needs each node's mac",
+		formats:   only(profiles.CloudConfig),
+		encodings: fileForCloudInit,
+		check:     needStaticMACs,
+		pack:      packConfigDrive,
 	},
 	{
 		name: Matchbox,
 		help: "a matchbox data directory: profiles/, groups/ (by each node's mac),\n" +
 			"ignition/; needs --matchbox-url and an OS version",
-		format:    only(profiles.Ignition),
+		formats:   only(profiles.Ignition),
 		encodings: noEncoding("matchbox serves the Ignition configs as they are"),
 		check:     matchboxInputs,
 		// The matchbox service, not the user who renders, reads the
@@ -79,7 +87,7 @@ var packagings = []packaging{
 	},
 	{
 		name:        Vagrant,
-		format:      vagrant.FormatFor,
+		formats:     vagrant.FormatsFor,
 		encodings:   noEncoding("Vagrant hands user-data to cloud_init as a text part"),
 		check:       needBoxes,
 		ownsNetwork: true,
@@ -172,7 +180,7 @@ func (o Options) Validate() error {
 			}
 		}
 	}
-	if o.Primary && o.Packaging != Folders && o.Packaging != NoCloudISO {
+	if o.Primary && !slices.Contains([]Packaging{Folders, NoCloudISO, ConfigDrive}, o.Packaging) {
 		return OptionErrorf("%s writes a directory: use -o DIR", o.Packaging)
 	}
 	enc := o.Encoding
@@ -197,6 +205,15 @@ func (o Options) Validate() error {
 
 func anyEncoding(encode.Encoding) error { return nil }
 
+// fileForCloudInit: an image holds user-data as a file, which cloud-init
+// inflates if gzipped but never base64-decodes.
+func fileForCloudInit(e encode.Encoding) error {
+	if e.Base64Text() {
+		return OptionErrorf("--encode %s: an image holds user-data as a file, which cloud-init does not base64-decode; use --encode gzip or none", e)
+	}
+	return nil
+}
+
 func noEncoding(why string) func(encode.Encoding) error {
 	return func(e encode.Encoding) error {
 		return OptionErrorf("--encode %s: %s; leave --encode out", e, why)
@@ -204,12 +221,12 @@ func noEncoding(why string) func(encode.Encoding) error {
 }
 
 // only is a packaging's format rule: it carries format f alone.
-func only(f profiles.Format) func(*profiles.Profile) (profiles.Format, error) {
-	return func(p *profiles.Profile) (profiles.Format, error) {
+func only(f profiles.Format) func(*profiles.Profile) ([]profiles.Format, error) {
+	return func(p *profiles.Profile) ([]profiles.Format, error) {
 		if !p.Supports(f) {
-			return "", fmt.Errorf("profile %s does not read %s", p.Name, f)
+			return nil, fmt.Errorf("profile %s does not read %s", p.Name, f)
 		}
-		return f, nil
+		return []profiles.Format{f}, nil
 	}
 }
 
@@ -230,20 +247,84 @@ func packFolders(_ *cluster.Cluster, nodes []node, _ Options, res *Result) error
 // packNoCloudISO replaces each node's user-data, meta-data and
 // network-config with one seed image holding them.
 func packNoCloudISO(_ *cluster.Cluster, nodes []node, _ Options, res *Result) error {
-	for _, n := range nodes {
-		img, err := seediso.Image(seediso.Seed{
+	return packImages(nodes, res, "seed.iso", func(n node) ([]byte, error) {
+		return seediso.Image(seediso.Seed{
 			UserData:      n.files[render.Config],
 			MetaData:      n.files[render.MetaData],
 			NetworkConfig: n.files[render.NetworkConfig],
 		})
+	})
+}
+
+// packConfigDrive replaces each node's user-data and NoCloud documents
+// with one config drive holding the user-data, its meta_data.json and,
+// when cloud-init addresses the node, network_data.json.
+func packConfigDrive(c *cluster.Cluster, nodes []node, _ Options, res *Result) error {
+	return packImages(nodes, res, "config-drive.iso", func(n node) ([]byte, error) {
+		userData := n.files[render.Config]
+		var networkData []byte
+		if s, ok := staticNIC(c, n.Node); ok {
+			var err error
+			if networkData, err = configdrive.NetworkData(s); err != nil {
+				return nil, err
+			}
+		}
+		return configdrive.Image(configdrive.Drive{
+			UserData: userData,
+			// The instance-id changes with the node's config, as NoCloud's.
+			MetaData:    configdrive.MetaData(configdrive.Meta{UUID: nocloud.InstanceID(c.Name, n.Node.Name, userData, networkData), Name: n.Node.Name, Hostname: n.Node.Name}),
+			NetworkData: networkData,
+		})
+	})
+}
+
+// packImages replaces each node's files with the one image image makes
+// of them, DIR/<node>/<file>, the node's primary file.
+func packImages(nodes []node, res *Result, file string, image func(node) ([]byte, error)) error {
+	for _, n := range nodes {
+		img, err := image(n)
 		if err != nil {
 			return fmt.Errorf("node %s: %w", n.Node.Name, err)
 		}
-		path := n.Node.Name + "/seed.iso"
+		path := n.Node.Name + "/" + file
 		res.addFile(path, img, n.secret)
 		res.Primary[n.Node.Name] = path
 	}
 	return nil
+}
+
+// staticNIC is the node's static address when cloud-init applies it (its
+// profile leaves the network to cloud-init), and false without one.
+func staticNIC(c *cluster.Cluster, n *cluster.Node) (configdrive.Static, bool) {
+	nw := c.Network
+	if nw == nil || n.System == nil || n.System.Network != profiles.NetworkCloudInit {
+		return configdrive.Static{}, false
+	}
+	return configdrive.Static{
+		MAC: n.MAC, Name: nw.Interface, Address: netip.PrefixFrom(n.IP, nw.Prefix),
+		Gateway: n.GatewayIn(nw), DNS: nw.DNS,
+	}, true
+}
+
+// needStaticMACs: network_data.json finds a node's NIC by its MAC.
+func needStaticMACs(c *cluster.Cluster, jobs []render.Job, _ Options) error {
+	static := func(n *cluster.Node) bool { _, ok := staticNIC(c, n); return ok }
+	if noMAC := withoutMAC(jobs, static); len(noMAC) > 0 {
+		return fmt.Errorf("a config drive's network_data.json finds the NIC to address by its MAC: add `mac:` to %s in %s, or leave `network` out and the nodes take DHCP",
+			strings.Join(noMAC, ", "), c.File)
+	}
+	return nil
+}
+
+// withoutMAC names the nodes that need a MAC (need nil: all) and have none.
+func withoutMAC(jobs []render.Job, need func(*cluster.Node) bool) []string {
+	var names []string
+	for _, j := range jobs {
+		if j.Node.MAC == "" && (need == nil || need(j.Node)) {
+			names = append(names, j.Node.Name)
+		}
+	}
+	return names
 }
 
 // packMatchbox lays the Ignition configs out as a matchbox data directory
@@ -278,11 +359,8 @@ func packMatchbox(_ *cluster.Cluster, nodes []node, o Options, res *Result) erro
 // its flags (a mistake on the command line, so an OptionError) and each
 // node's MAC, by which it selects the machine (the description's).
 func matchboxInputs(c *cluster.Cluster, jobs []render.Job, o Options) error {
-	var noMAC, oses []string
+	noMAC, oses := withoutMAC(jobs, nil), make([]string, 0, len(jobs))
 	for _, j := range jobs {
-		if j.Node.MAC == "" {
-			noMAC = append(noMAC, j.Node.Name)
-		}
 		oses = append(oses, j.Node.System.Ignition.Variant)
 	}
 	missing := o.Matchbox.Missing(oses)
@@ -320,8 +398,9 @@ func (v VagrantOptions) validate() error {
 	return nil
 }
 
-// packVagrant writes DIR/<node>/user-data and a Vagrantfile with one VM
-// per node on the description's addresses.
+// packVagrant writes DIR/<node>/user-data, what libvirt hands the node
+// (a NoCloud seed image beside a cloud-config, Flatcar's config.ign) and
+// a Vagrantfile with one VM per node on the description's addresses.
 func packVagrant(c *cluster.Cluster, nodes []node, o Options, res *Result) error {
 	machines := make([]vagrant.Machine, 0, len(nodes))
 	for _, n := range nodes {
@@ -330,17 +409,87 @@ func packVagrant(c *cluster.Cluster, nodes []node, o Options, res *Result) error
 		path := n.Node.Name + "/" + config.Name
 		res.addFile(path, config.data, config.Secret)
 		res.Primary[n.Node.Name] = path
-		machines = append(machines, vagrant.Machine{
+		m := vagrant.Machine{
 			Name: n.Node.Name, IP: n.Node.IP.String(), Netmask: netmask(c.Network, n.Node.IP), Box: box.Name, BoxURL: box.URL,
 			Format: config.Format, UserDataPath: path, Memory: o.Vagrant.Memory, CPUs: o.Vagrant.CPUs,
-		})
+		}
+		for _, a := range n.artifacts[1:] {
+			if a.Kind == render.Config && a.Format == profiles.Ignition {
+				m.IgnitionPath, m.FwCfg = n.Node.Name+"/"+a.Name, mustFwCfg(n.Profile)
+				res.addFile(m.IgnitionPath, a.data, a.Secret)
+			}
+		}
+		if config.Format == profiles.CloudConfig {
+			img, err := seediso.Image(seediso.Seed{UserData: config.data, MetaData: n.files[render.MetaData]})
+			if err != nil {
+				return fmt.Errorf("node %s: %w", n.Node.Name, err)
+			}
+			m.SeedPath = n.Node.Name + "/seed.iso"
+			res.addFile(m.SeedPath, img, config.Secret)
+		}
+		machines = append(machines, m)
 	}
 	vf, err := vagrant.Vagrantfile(machines)
 	if err != nil {
 		return err
 	}
 	res.Files["Vagrantfile"] = vf
+	if w, ok := hostOnlyRange(c, nodes); ok {
+		res.Warnings = append(res.Warnings, w)
+	}
 	return nil
+}
+
+func mustFwCfg(p *profiles.Profile) string {
+	name, _ := vagrant.FwCfg(p) // FormatsFor gave Ignition only where there is one
+	return name
+}
+
+// VirtualBox 6.1.28+ (Linux, macOS, Solaris) gives host-only adapters
+// only addresses in 192.168.56.0/21 and IPv6 link-local ones, unless
+// /etc/vbox/networks.conf lists other ranges.
+var vboxHostOnly = []netip.Prefix{netip.MustParsePrefix("192.168.56.0/21"), netip.MustParsePrefix("fe80::/10")}
+
+// hostOnlyRange warns, once, at the first node whose address VirtualBox
+// refuses, with both ways out: the addresses, or networks.conf.
+func hostOnlyRange(c *cluster.Cluster, nodes []node) (Warning, bool) {
+	var outside []string
+	var ranges []string
+	first := -1
+	for _, n := range nodes {
+		ip := n.Node.IP
+		if slices.ContainsFunc(vboxHostOnly, func(p netip.Prefix) bool { return p.Contains(ip) }) {
+			continue
+		}
+		if first < 0 {
+			first = slices.IndexFunc(c.Nodes, func(cn cluster.Node) bool { return cn.Name == n.Node.Name })
+		}
+		outside = append(outside, n.Node.Name)
+		bits := 24 // Vagrant's netmask when the description gives none
+		if ip.Is6() {
+			bits = 64
+		}
+		if c.Network != nil {
+			bits = c.Network.Prefix
+		}
+		if r := netip.PrefixFrom(ip, bits).Masked().String(); !slices.Contains(ranges, r) {
+			ranges = append(ranges, r)
+		}
+	}
+	if first < 0 {
+		return Warning{}, false
+	}
+	more := ""
+	if len(outside) > 1 {
+		more = fmt.Sprintf(" and %d more node(s)", len(outside)-1)
+	}
+	return Warning{
+		Path: fmt.Sprintf("$.nodes[%d].ip", first),
+		Message: fmt.Sprintf("VirtualBox 6.1.28 and later (Linux, macOS) give host-only networks only addresses in 192.168.56.0/21 (IPv6: link-local), so `vagrant up` with VirtualBox stops on %s's %s%s: "+
+			"\"The IP address configured for the host-only network is not within the allowed ranges\". Either give the nodes addresses in 192.168.56.0/21, "+
+			"or allow theirs on the host with a line in /etc/vbox/networks.conf: `* %s` (`* 10.0.0.0/8 192.168.0.0/16` allows every private IPv4 range). libvirt has no such limit",
+			c.Nodes[first].Name, c.Nodes[first].IP, more, strings.Join(ranges, " ")),
+	}, true
 }
 
 // box is the Vagrant box for a profile's nodes: --box, else the default.
@@ -352,12 +501,19 @@ func (v VagrantOptions) box(profile string) (vagrant.Box, bool) {
 	return b, b.Name != ""
 }
 
-// needBoxes: every node's profile needs a box, given or by default.
-func needBoxes(_ *cluster.Cluster, jobs []render.Job, o Options) error {
+// needBoxes: every node's profile needs a box, given or by default. A
+// node with a config per provider (Flatcar: coreos-cloudconfig under
+// VirtualBox, Ignition under libvirt) needs its snippets in each.
+func needBoxes(c *cluster.Cluster, jobs []render.Job, o Options) error {
 	for _, j := range jobs {
 		name := j.Node.System.Name
 		if _, ok := o.Vagrant.box(name); !ok {
 			return fmt.Errorf("node %s: no default Vagrant box for profile %s; pass --box %s=BOX", j.Node.Name, name, name)
+		}
+		for _, f := range j.Formats {
+			if err := render.CheckJobs(c, []render.Job{{Node: j.Node, Formats: []profiles.Format{f}}}); len(j.Formats) > 1 && err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -108,6 +108,13 @@ func pkiDir(t *testing.T, c *cluster.Cluster) string {
 	if !*testutil.Update {
 		return privateCopy(t, dir)
 	}
+	// A checkout gives the committed keys git's 0644, which pki refuses.
+	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, "key.pem") {
+			os.Chmod(path, 0o600)
+		}
+		return nil
+	})
 	p, err := pki.Prepare(c, dir, goldenNow, false)
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package seediso
 
 import (
 	"bytes"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/kdomanski/iso9660"
 
 	"github.com/swarmboot/swarmboot/gz"
 	"github.com/swarmboot/swarmboot/internal/testutil"
@@ -31,37 +29,12 @@ func sampleSeed() Seed {
 	}
 }
 
-// readBack opens img with the library's reader and returns its label and
-// its root files by name.
+// readBack opens img with the library's reader: its label and files.
 func readBack(t *testing.T, img []byte) (string, map[string][]byte) {
 	t.Helper()
-	im, err := iso9660.OpenImage(bytes.NewReader(img))
+	label, files, err := Read(img)
 	if err != nil {
 		t.Fatal(err)
-	}
-	label, err := im.Label()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, err := im.RootDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	children, err := root.GetChildren()
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string][]byte{}
-	for _, c := range children {
-		if c.IsDir() {
-			t.Errorf("unexpected directory %s", c.Name())
-			continue
-		}
-		data, err := io.ReadAll(c.Reader())
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[c.Name()] = data
 	}
 	return label, files
 }

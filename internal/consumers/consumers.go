@@ -6,8 +6,10 @@ package consumers
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -261,6 +263,33 @@ func SystemdVerify(set UnitSet) error {
 // and render it for systemd-networkd, as it does on a booting Debian node
 // (`cloud-init devel net-convert`); it returns the .network files made.
 func NetworkConfig(data []byte) (map[string]string, error) {
+	files, err := NetConvert(data, "yaml", "networkd")
+	if err != nil {
+		return nil, err
+	}
+	units := map[string]string{}
+	for name, text := range files {
+		if strings.HasPrefix(name, "etc/systemd/network/") && strings.HasSuffix(name, ".network") {
+			units[filepath.Base(name)] = text
+		}
+	}
+	if len(units) == 0 {
+		return nil, fmt.Errorf("cloud-init net-convert made no .network file: %v", slices.Sorted(maps.Keys(files)))
+	}
+	return units, nil
+}
+
+// Renderers are the renderers of `cloud-init devel net-convert` that
+// write what a Debian or Ubuntu node runs: systemd-networkd (cloud-init's
+// own), netplan (Ubuntu's and Debian's cloud images) and ifupdown (eni).
+var Renderers = []string{"networkd", "netplan", "eni"}
+
+// NetConvert has cloud-init read a network config of kind ("yaml": a
+// NoCloud network-config; "network_data.json": OpenStack's) and write it
+// for renderer, as it does on a booting node; it returns every file
+// written, by slash-separated path. macs maps NIC names to the MACs this
+// host would have (a config drive's links are found by MAC).
+func NetConvert(data []byte, kind, renderer string, macs ...[2]string) (map[string]string, error) {
 	bin, err := tool("cloud-init", "cloud-init")
 	if err != nil {
 		return nil, err
@@ -270,26 +299,220 @@ func NetworkConfig(data []byte) (map[string]string, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	in := filepath.Join(dir, "network-config")
+	in := filepath.Join(dir, "in")
 	if err := os.WriteFile(in, data, 0o644); err != nil {
 		return nil, err
 	}
 	out := filepath.Join(dir, "out")
-	cmd := exec.Command(bin, "devel", "net-convert", "-p", in, "-k", "yaml", "-d", out, "-D", "debian", "-O", "networkd")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("cloud-init net-convert: %v\n%s", err, b)
+	args := []string{"devel", "net-convert", "-p", in, "-k", kind, "-d", out, "-D", "debian", "-O", renderer}
+	for _, m := range macs {
+		args = append(args, "-m", m[0]+","+m[1])
 	}
-	files, err := filepath.Glob(filepath.Join(out, "etc/systemd/network/*.network"))
-	if err != nil || len(files) == 0 {
-		return nil, fmt.Errorf("cloud-init net-convert made no .network file (%v)", err)
+	if b, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("cloud-init net-convert -O %s: %v\n%s", renderer, err, b)
 	}
-	units := map[string]string{}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return nil, err
+	return readTree(out)
+}
+
+// readTree reads every file under root, by slash-separated path.
+func readTree(root string) (map[string]string, error) {
+	files := map[string]string{}
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
 		}
-		units[filepath.Base(f)] = string(b)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		files[filepath.ToSlash(rel)] = string(b)
+		return nil
+	})
+	return files, err
+}
+
+// Netplan has netplan itself (Debian's netplan.io; Ubuntu's and Debian's
+// cloud images apply cloud-init's network config through it) read a
+// network config version 2 document, as cloud-init's netplan renderer
+// hands it over unchanged, and generate systemd-networkd files from it
+// (`netplan generate --root-dir`). It fails on any word netplan says,
+// deprecation warnings included, and returns the .network files made.
+func Netplan(doc []byte) (map[string]string, error) {
+	bin, err := tool("netplan", "netplan.io")
+	if err != nil {
+		return nil, err
 	}
-	return units, nil
+	root, err := os.MkdirTemp("", "swarmboot-netplan-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(root)
+	// The document, as it stands, under the key netplan files have.
+	var text bytes.Buffer
+	text.WriteString("network:\n")
+	for _, line := range strings.SplitAfter(string(doc), "\n") {
+		if line != "" {
+			text.WriteString("  " + line)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(root, "etc/netplan"), 0o755); err != nil {
+		return nil, err
+	}
+	// 0600: netplan warns about configs others can read.
+	if err := os.WriteFile(filepath.Join(root, "etc/netplan/50-cloud-init.yaml"), text.Bytes(), 0o600); err != nil {
+		return nil, err
+	}
+	out, err := exec.Command(bin, "generate", "--root-dir", root).CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(out)) > 0 {
+		return nil, fmt.Errorf("netplan generate: %v\n%s", err, out)
+	}
+	files, err := readTree(filepath.Join(root, "run/systemd/network"))
+	if err != nil || len(files) == 0 {
+		return nil, fmt.Errorf("netplan generate made no .network file (%v)", err)
+	}
+	return files, nil
+}
+
+// ConfigDriveData is what cloud-init's ConfigDrive datasource read from a
+// config drive.
+type ConfigDriveData struct {
+	// Metadata is meta_data.json with cloud-init's renames
+	// (instance-id, local-hostname).
+	Metadata map[string]any `json:"metadata"`
+	UserData string         `json:"userdata"`
+	// Network is the network config (version 1) cloud-init's
+	// convert_net_json made of network_data.json; nil without one.
+	Network map[string]any `json:"network"`
+}
+
+// readConfigDrive runs cloud-init's own reader, as its datasource does on
+// the mounted drive.
+const readConfigDrive = `
+import json, sys
+from cloudinit.sources.DataSourceConfigDrive import read_config_drive
+from cloudinit.sources.helpers import openstack
+res = read_config_drive(sys.argv[1])
+ud = res.get("userdata") or b""
+net = None
+if res.get("networkdata") is not None:
+    net = openstack.convert_net_json(res["networkdata"], known_macs=json.loads(sys.argv[2]))
+print(json.dumps({"metadata": res["metadata"], "userdata": ud.decode() if isinstance(ud, bytes) else ud, "network": net}))
+`
+
+// ConfigDrive has cloud-init's ConfigDrive datasource read a config drive's
+// files from dir (the drive's root, as mounted), with its own Python
+// modules, and turn network_data.json into its network config with the
+// NICs this host would have (known: MAC -> name).
+func ConfigDrive(dir string, known map[string]string) (*ConfigDriveData, error) {
+	py, err := cloudInitPython()
+	if err != nil {
+		return nil, err
+	}
+	macs, err := json.Marshal(known)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(py, "-c", readConfigDrive, dir, string(macs))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("cloud-init's config drive reader: %v\n%s", err, stderr.Bytes())
+	}
+	var d ConfigDriveData
+	if err := json.Unmarshal(out, &d); err != nil {
+		return nil, fmt.Errorf("cloud-init's config drive reader said %q: %w", out, err)
+	}
+	return &d, nil
+}
+
+// cloudInitPython is the interpreter cloud-init runs with (its script's
+// #! line): a python3 earlier on PATH may not see cloud-init's modules.
+func cloudInitPython() (string, error) {
+	bin, err := tool("cloud-init", "cloud-init")
+	if err != nil {
+		return "", err
+	}
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		return "", err
+	}
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	py, ok := bytes.CutPrefix(line, []byte("#!"))
+	fields := strings.Fields(string(py))
+	if !ok || len(fields) == 0 {
+		return "", fmt.Errorf("%s has no #! line naming its Python", bin)
+	}
+	return fields[0], nil
+}
+
+// ExtractISO writes an ISO 9660 image's files under dir as Linux shows a
+// volume without Rock Ridge or Joliet names (isofs, map=normal: lower
+// case, the ";1" version dropped), read by isoinfo (genisoimage), a reader
+// independent of the one that wrote it.
+func ExtractISO(img []byte, dir string) error {
+	bin, err := tool("isoinfo", "genisoimage")
+	if err != nil {
+		return err
+	}
+	iso := filepath.Join(dir, ".image.iso")
+	if err := os.WriteFile(iso, img, 0o600); err != nil {
+		return err
+	}
+	defer os.Remove(iso)
+	list, err := exec.Command(bin, "-f", "-i", iso).Output()
+	if err != nil {
+		return fmt.Errorf("isoinfo -f: %w", err)
+	}
+	for _, recorded := range strings.Fields(string(list)) {
+		name, version, isFile := strings.Cut(recorded, ";")
+		if !isFile || version == "" {
+			continue // a folder: made with its files
+		}
+		data, err := exec.Command(bin, "-x", recorded, "-i", iso).Output()
+		if err != nil {
+			return fmt.Errorf("isoinfo -x %s: %w", recorded, err)
+		}
+		path := filepath.Join(dir, filepath.FromSlash(strings.ToLower(strings.TrimSuffix(name, "."))))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Blkid has blkid (util-linux) probe an image as cloud-init's device
+// search does (`blkid -p`): its tags, e.g. LABEL and TYPE.
+func Blkid(img []byte) (map[string]string, error) {
+	bin, err := tool("blkid", "util-linux")
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp("", "swarmboot-blkid-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(img); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	out, err := exec.Command(bin, "-p", "-o", "export", f.Name()).Output()
+	if err != nil {
+		return nil, fmt.Errorf("blkid -p: %w", err)
+	}
+	tags := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			tags[k] = v
+		}
+	}
+	return tags, nil
 }

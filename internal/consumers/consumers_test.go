@@ -2,6 +2,8 @@ package consumers
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -75,6 +77,27 @@ func TestValidatorsRejectKnownBad(t *testing.T) {
 				_, err := NetworkConfig([]byte("version: 2\nethernets:\n  eth0:\n    addresses: [not-an-address]\n"))
 				return err
 			}, "not a valid ip"},
+		{"netplan: a deprecated key",
+			func() error {
+				_, err := Netplan([]byte("version: 2\nethernets:\n  eth0:\n    addresses: [10.0.0.5/24]\n    routes: [{to: 0.0.0.0/0, via: 10.0.0.1}]\n"))
+				return err
+			},
+			func() error {
+				_, err := Netplan([]byte("version: 2\nethernets:\n  eth0:\n    addresses: [10.0.0.5/24]\n    gateway4: 10.0.0.1\n"))
+				return err
+			}, "`gateway4` has been deprecated"},
+		{"netplan: a glob for an ID",
+			func() error {
+				_, err := Netplan([]byte("version: 2\nethernets:\n  en:\n    match: {name: en*}\n    addresses: [10.0.0.5/24]\n"))
+				return err
+			},
+			func() error {
+				_, err := Netplan([]byte("version: 2\nethernets:\n  en*:\n    match: {name: en*}\n    addresses: [10.0.0.5/24]\n"))
+				return err
+			}, "must not use globbing"},
+		{"cloud-init config drive reader: no uuid",
+			func() error { return readDrive(t, `{"uuid": "i-1"}`) },
+			func() error { return readDrive(t, `{"name": "i-1"}`) }, "No 'uuid' entry in metadata"},
 		{"cloud-init schema: wrong type",
 			func() error { return CloudInitSchema([]byte("#cloud-config\nruncmd: [[echo, a]]\n")) },
 			func() error { return CloudInitSchema([]byte("#cloud-config\nruncmd: 5\n")) }, "runcmd"},
@@ -107,4 +130,17 @@ func timer(text string) UnitSet {
 
 func dropin(unit, name, text string) UnitSet {
 	return UnitSet{Dropins: map[string]map[string]string{unit: {name: text}}}
+}
+
+// readDrive has cloud-init read a config drive holding meta_data.json.
+func readDrive(t *testing.T, metaData string) error {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "openstack/latest"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "openstack/latest/meta_data.json"), []byte(metaData), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ConfigDrive(dir, nil)
+	return err
 }

@@ -20,10 +20,16 @@ type Static struct {
 	// Names are globs of the names the system gives a NIC (en*, eth*),
 	// for when neither Interface nor MAC is known; every NIC so named
 	// gets the address. Each glob is an entry of its own, keyed by the
-	// glob: netplan (Ubuntu's and Debian's cloud images) reads the
-	// entry's match.name glob, while cloud-init's own renderers ignore
-	// match.name and take the key as the name (networkd: Name=, which
-	// reads it as a glob).
+	// glob, with the glob as its match.name: cloud-init's own renderers
+	// ignore match.name and take the key as the name (networkd: Name=,
+	// which reads it as a glob). netplan, which cloud-init hands the
+	// document to unchanged where it renders through netplan (Ubuntu's
+	// and Debian 12+'s cloud images), refuses the whole document
+	// ("Definition ID 'en*' must not use globbing", every netplan since
+	// 0.1). It needs a plain key with the glob in match.name, which
+	// cloud-init's own renderers would take as the NIC's name: no one
+	// document serves both, so nodes on netplan images need a mac or
+	// network.interface.
 	Names   []string
 	Address string   // CIDR, e.g. 192.168.101.101/24
 	Gateway string   // optional
@@ -31,9 +37,18 @@ type Static struct {
 }
 
 // NetworkConfig returns a cloud-init network config version 2 document
-// for s. The gateway is written as gateway4/gateway6, which every
-// cloud-init that reads v2 understands (cloud-init 22.4 in Debian bookworm
-// included; netplan warns that it is deprecated but applies it).
+// for s.
+//
+// An IPv4 gateway is a default route, `routes: [{to: 0.0.0.0/0, via: GW}]`:
+// netplan (0.103+, Ubuntu 22.04 on) warns that gateway4 is deprecated;
+// `to: default` is unknown to cloud-init's own renderers before 25.3
+// (22.4, Debian 12's, fails: "Address default is not a valid ip address")
+// and to netplan before 0.103.
+// An IPv6 gateway stays gateway6, which netplan also calls deprecated but
+// applies: cloud-init before 23.1 (Debian 12's 22.4) renders a `to: ::/0`
+// route as ::/64 with its own renderers (networkd, eni, NetworkManager),
+// leaving the node without a default route; cloud-init passes the
+// document to netplan unchanged, so netplan nodes would not mind.
 func NetworkConfig(s Static) ([]byte, error) {
 	addr, err := netip.ParsePrefix(s.Address)
 	if err != nil {
@@ -46,12 +61,16 @@ func NetworkConfig(s Static) ([]byte, error) {
 	type nameservers struct {
 		Addresses []string `yaml:"addresses"`
 	}
+	type route struct {
+		To  string `yaml:"to"`
+		Via string `yaml:"via"`
+	}
 	type ethernet struct {
 		Match       *match       `yaml:"match,omitempty"`
 		SetName     string       `yaml:"set-name,omitempty"`
 		DHCP4       bool         `yaml:"dhcp4"`
 		Addresses   []string     `yaml:"addresses"`
-		Gateway4    string       `yaml:"gateway4,omitempty"`
+		Routes      []route      `yaml:"routes,omitempty"`
 		Gateway6    string       `yaml:"gateway6,omitempty"`
 		Nameservers *nameservers `yaml:"nameservers,omitempty"`
 	}
@@ -65,7 +84,7 @@ func NetworkConfig(s Static) ([]byte, error) {
 			return nil, fmt.Errorf("network-config: gateway %s and address %s are of different IP versions", gw, addr)
 		}
 		if gw.Is4() {
-			eth.Gateway4 = gw.String()
+			eth.Routes = []route{{To: "0.0.0.0/0", Via: gw.String()}}
 		} else {
 			eth.Gateway6 = gw.String()
 		}

@@ -1,6 +1,8 @@
 package nocloud
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -24,7 +26,9 @@ ethernets:
         dhcp4: false
         addresses:
             - 192.168.101.101/24
-        gateway4: 192.168.101.1
+        routes:
+            - to: 0.0.0.0/0
+              via: 192.168.101.1
         nameservers:
             addresses:
                 - 192.168.101.1
@@ -34,7 +38,9 @@ ethernets:
         dhcp4: false
         addresses:
             - 192.168.101.101/24
-        gateway4: 192.168.101.1
+        routes:
+            - to: 0.0.0.0/0
+              via: 192.168.101.1
         nameservers:
             addresses:
                 - 192.168.101.1
@@ -132,5 +138,84 @@ func TestNetworkConfigWithCloudInit(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// Every renderer cloud-init has for Debian and Ubuntu nodes reads the
+// gateway as the default route, IPv4 and IPv6 alike.
+func TestNetworkConfigEveryRenderer(t *testing.T) {
+	testutil.NeedTool(t, "cloud-init", "cloud-init")
+	for _, tt := range []struct {
+		in   Static
+		want map[string][]string // renderer -> what its files must say
+	}{
+		{Static{MAC: "52:54:00:aa:bb:01", Address: "192.168.101.101/24", Gateway: "192.168.101.1"}, map[string][]string{
+			"networkd": {"Destination=0.0.0.0/0\n", "Gateway=192.168.101.1\n"},
+			"netplan":  {"to: 0.0.0.0/0\n", "via: 192.168.101.1\n"},
+			"eni":      {"route add default gw 192.168.101.1"},
+		}},
+		// cloud-init 22.4 makes a `to: ::/0` route ::/64 (fixed in 23.1):
+		// gateway6 is the form it reads right.
+		{Static{Interface: "ens3", Address: "fd00::5/64", Gateway: "fd00::1"}, map[string][]string{
+			"networkd": {"Gateway=fd00::1\n"},
+			"netplan":  {"gateway6: fd00::1\n"},
+			"eni":      {"gateway fd00::1\n"},
+		}},
+	} {
+		nc, err := NetworkConfig(tt.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range consumers.Renderers {
+			files, err := consumers.NetConvert(nc, "yaml", r)
+			if err != nil {
+				t.Errorf("%s: %v", r, err)
+				continue
+			}
+			all := strings.Join(slices.Collect(maps.Values(files)), "\n")
+			for _, want := range tt.want[r] {
+				if !strings.Contains(all, want) {
+					t.Errorf("%s for %s lacks %q:\n%s", r, tt.in.Address, want, all)
+				}
+			}
+			if strings.Contains(all, "::/64") {
+				t.Errorf("%s for %s routes ::/64, not the default:\n%s", r, tt.in.Address, all)
+			}
+		}
+	}
+}
+
+// netplan itself (Ubuntu's and Debian's cloud images apply the document
+// through it, unchanged) reads the IPv4 forms without a word: no
+// "gateway4 has been deprecated". The one word left is gateway6's.
+func TestNetworkConfigWithNetplan(t *testing.T) {
+	testutil.NeedTool(t, "netplan", "netplan.io")
+	for _, s := range []Static{
+		{MAC: "52:54:00:aa:bb:01", Address: "192.168.101.101/24", Gateway: "192.168.101.1", DNS: []string{"192.168.101.1"}},
+		{Interface: "lan0", MAC: "52:54:00:aa:bb:01", Address: "10.0.0.5/16", Gateway: "10.0.0.1"},
+		{Interface: "ens3", Address: "10.0.0.5/16", Gateway: "10.0.0.1"},
+	} {
+		nc, err := NetworkConfig(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		units, err := consumers.Netplan(nc)
+		if err != nil {
+			t.Errorf("%+v: %v\n%s", s, err, nc)
+			continue
+		}
+		all := strings.Join(slices.Collect(maps.Values(units)), "\n")
+		for _, want := range []string{"Address=" + s.Address + "\n", "Destination=0.0.0.0/0\nGateway=" + s.Gateway + "\n"} {
+			if !strings.Contains(all, want) {
+				t.Errorf("%+v: netplan's networkd files lack %q:\n%s", s, want, all)
+			}
+		}
+	}
+	nc, err := NetworkConfig(Static{Interface: "ens3", Address: "fd00::5/64", Gateway: "fd00::1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := consumers.Netplan(nc); err == nil || !strings.Contains(err.Error(), "`gateway6` has been deprecated") {
+		t.Errorf("netplan on gateway6: %v; the known warning changed", err)
 	}
 }
