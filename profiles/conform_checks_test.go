@@ -547,7 +547,20 @@ func (s *subject) networkSelectors() []selector {
 		if data == nil {
 			return nil
 		}
+		// netplan reads it on the images these profiles stand for
+		// (Ubuntu's, Debian's from 12 on): it must take the document,
+		// and select the NIC.
 		out = append(out, netplanSelector(s.t, data))
+		if _, err := consumers.Netplan(data); err != nil && !(errors.Is(err, consumers.ErrToolMissing) && !testutil.InCI()) &&
+			!strings.Contains(err.Error(), "`gateway6` has been deprecated") {
+			s.errorf("netplan refuses network-config: %v", err)
+		}
+		// cloud-init's own renderers (an image without netplan) take an
+		// entry's key as the NIC's name: they serve a MAC or a named
+		// interface, never NIC name globs (render/nocloud).
+		if s.n.MAC == "" && s.c.Network.Interface == "" {
+			return out
+		}
 		units, err := cloudInitNetwork(data)
 		if errors.Is(err, consumers.ErrToolMissing) && !testutil.InCI() {
 			s.t.Logf("outside CI only: %v", err)

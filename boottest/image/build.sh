@@ -7,8 +7,10 @@
 #   SWARM_ARCHIVE  a `docker load` archive of swarm:1.2.9, baked in at
 #                  /var/lib/swarmboot/swarm-1.2.9.tar (the nodes load it)
 #   VARIANT        one of (default bookworm):
-#     bookworm         Debian 12 with etcd-server 3.4, docker.io 20.10 and
-#                      cloud-init 22.4 installed; the only variant with the
+#     bookworm         Debian 12 with etcd-server 3.4, docker.io 20.10,
+#                      cloud-init 22.4 and netplan.io installed (cloud-init
+#                      renders network-config through netplan, as on Debian's
+#                      cloud images from 12 on); the only variant with the
 #                      Ignition agent and the Flatcar stand-ins (files/ignition)
 #                      in it, so the Ignition test runs on it. The stack
 #                      swarmboot was first proven on.
@@ -314,7 +316,7 @@ build_rootfs() {
   case "$v" in
     bookworm)
       debootstrap_tree bookworm "$tree" "$dir/debootstrap.log" \
-        "${BASE_PACKAGES[@]}" "${ENGINE_BOOKWORM[@]}" ignition
+        "${BASE_PACKAGES[@]}" "${ENGINE_BOOKWORM[@]}" ignition netplan.io
       configure_tree "$tree" yes
       start=$SECONDS
       chroot "$tree" update-initramfs -u -k all >>"$dir/debootstrap.log" 2>&1

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -19,17 +21,15 @@ type Static struct {
 	MAC string
 	// Names are globs of the names the system gives a NIC (en*, eth*),
 	// for when neither Interface nor MAC is known; every NIC so named
-	// gets the address. Each glob is an entry of its own, keyed by the
-	// glob, with the glob as its match.name: cloud-init's own renderers
-	// ignore match.name and take the key as the name (networkd: Name=,
-	// which reads it as a glob). netplan, which cloud-init hands the
-	// document to unchanged where it renders through netplan (Ubuntu's
-	// and Debian 12+'s cloud images), refuses the whole document
-	// ("Definition ID 'en*' must not use globbing", every netplan since
-	// 0.1). It needs a plain key with the glob in match.name, which
-	// cloud-init's own renderers would take as the NIC's name: no one
-	// document serves both, so nodes on netplan images need a mac or
-	// network.interface.
+	// gets the address. Each glob is an entry of its own with the glob as
+	// its match.name and a plain key (static-en), which is what netplan
+	// reads: it refuses a whole document whose key is a glob ("Definition
+	// ID 'en*' must not use globbing", every netplan since 0.1), and
+	// cloud-init hands v2 to it unchanged on the images swarmboot targets
+	// (Ubuntu's, and Debian's from 12 on). cloud-init's own renderers
+	// (networkd, eni, on an image without netplan) ignore match.name and
+	// take the key as the NIC's name, so there a node needs a mac or
+	// network.interface: no one document serves both readers.
 	Names   []string
 	Address string   // CIDR, e.g. 192.168.101.101/24
 	Gateway string   // optional
@@ -62,8 +62,9 @@ func NetworkConfig(s Static) ([]byte, error) {
 		Addresses []string `yaml:"addresses"`
 	}
 	type route struct {
-		To  string `yaml:"to"`
-		Via string `yaml:"via"`
+		To     string `yaml:"to"`
+		Via    string `yaml:"via"`
+		Metric int    `yaml:"metric,omitempty"`
 	}
 	type ethernet struct {
 		Match       *match       `yaml:"match,omitempty"`
@@ -114,10 +115,20 @@ func NetworkConfig(s Static) ([]byte, error) {
 	case s.Interface != "":
 		ethernets[s.Interface] = eth
 	case len(s.Names) > 0:
-		for _, glob := range s.Names {
+		for i, glob := range s.Names {
 			e := eth
 			e.Match = &match{Name: glob}
-			ethernets[glob] = e
+			// netplan calls one default route in two definitions a
+			// conflict unless their metrics differ; only the NIC that
+			// exists installs its own.
+			if len(eth.Routes) > 0 && len(s.Names) > 1 {
+				e.Routes = []route{{To: eth.Routes[0].To, Via: eth.Routes[0].Via, Metric: 100 + i}}
+			}
+			key := globKey(glob)
+			if _, taken := ethernets[key]; taken || key == "static-" {
+				key += strconv.Itoa(i)
+			}
+			ethernets[key] = e
 		}
 	default:
 		return nil, fmt.Errorf("network-config: nothing selects the NIC: give its interface name, its MAC or name globs")
@@ -127,4 +138,15 @@ func NetworkConfig(s Static) ([]byte, error) {
 		Ethernets map[string]ethernet `yaml:"ethernets"`
 	}{2, ethernets}
 	return yaml.Marshal(doc)
+}
+
+// globKey names the entry of a NIC name glob for netplan, which wants a
+// plain ID: the glob's letters and digits (en* -> static-en).
+func globKey(glob string) string {
+	return "static-" + strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, glob)
 }
