@@ -3,7 +3,7 @@ GO      ?= go
 OUT     ?= out
 EXAMPLE ?= examples/secure.yaml
 
-.PHONY: all build terraform-provider example test deps golden boot bench lint fuzz clean
+.PHONY: all build terraform-provider example test deps golden boot boot-all bench lint fuzz clean
 
 all: build
 
@@ -44,6 +44,10 @@ golden:
 # installs QEMU and debootstrap; ~20 min on 2 cores with a cold cache).
 boot:
 	bash boottest/run.sh
+
+# Every boot test, the forky separated and packages boots too (~+35 min).
+boot-all:
+	BOOTTEST_RUN=all bash boottest/run.sh
 
 bench:
 	$(GO) test ./render -run '^$$' -bench . -benchtime 5x

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -446,6 +447,7 @@ func checkTLS(ctx context.Context, t *testing.T, c *Cluster) {
 		t.Fatalf("docker --tlsverify -H tcp://manager info: %v\n%s", err, info)
 	}
 	t.Logf("docker --tlsverify (operator's certificate) -H tcp://manager info: %s, every Docker host Healthy", summarizeInfo(info))
+	seedLastStep(ctx, t, c)
 
 	other, err := OtherCA(filepath.Join(c.WorkDir, "other-pki"))
 	if err != nil {
@@ -461,6 +463,31 @@ func checkTLS(ctx context.Context, t *testing.T, c *Cluster) {
 		}
 		t.Logf("refused, %s (%s): %s", r.What, r.URL, said)
 	}
+}
+
+// seedLastStep is the seed's last step, "other Docker commands, like
+// docker run, docker ps, also work" through the manager: the docker CLI
+// runs a container there (the manager places it on an engine, which runs
+// it and hands its output back) and then lists every node's containers,
+// each named node/name as swarm 1.2.9 names them.
+func seedLastStep(ctx context.Context, t *testing.T, c *Cluster) {
+	manager := *c.Desc.Manager()
+	out, err := c.Check.DockerVia(ctx, manager, "run", "--rm", c.Desc.Swarm.Image, "--version")
+	if err != nil || out != "swarm version 1.2.9 (model)\n" {
+		t.Fatalf("docker run --rm %s --version through the manager: %v\n%q", c.Desc.Swarm.Image, err, out)
+	}
+	t.Logf("docker run --rm %s --version through the manager: %s", c.Desc.Swarm.Image, strings.TrimSpace(out))
+	ps, err := c.Check.DockerVia(ctx, manager, "ps", "-a", "--format", "{{.Names}}")
+	if err != nil {
+		t.Fatalf("docker ps -a through the manager: %v\n%s", err, ps)
+	}
+	names := strings.Fields(ps)
+	for _, n := range c.Desc.WithRole("docker") {
+		if !slices.Contains(names, n.Name+"/swarm-join") {
+			t.Errorf("docker ps -a through the manager lacks %s/swarm-join: %v", n.Name, names)
+		}
+	}
+	t.Logf("docker ps -a through the manager: %s", strings.Join(names, " "))
 }
 
 // TestBootPackages boots the path users take by default: the image has no

@@ -161,6 +161,20 @@ func (c *Cluster) addVM(ctx context.Context, name, rendered string) error {
 	return nil
 }
 
+// addVMWithDrive adds a VM that boots with a drive swarmboot packed (an
+// OpenStack config drive) as its only configuration.
+func (c *Cluster) addVMWithDrive(name, drive string) error {
+	if _, err := os.Stat(drive); err != nil {
+		return err
+	}
+	dir := filepath.Join(c.WorkDir, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	c.VMs[name] = &VM{Name: name, Index: len(c.VMs) + 1, Dir: dir, Image: c.Prep.Image, PredictableNames: c.PredictableNames, Seed: drive}
+	return nil
+}
+
 // Stop kills every VM this cluster started and the namespace holder.
 func (c *Cluster) Stop() {
 	for _, v := range c.VMs {

@@ -79,10 +79,23 @@ func (c *Cluster) Grow(ctx context.Context, description string) ([]string, error
 			}
 			continue
 		}
-		if err := c.addVM(ctx, n.Name, rendered); err != nil {
+		added = append(added, n.Name)
+	}
+	// The new nodes boot from an OpenStack config drive, as swarmboot's
+	// config-drive packaging writes it for them alone: cloud-init's
+	// ConfigDrive datasource reads it (the image lists it after NoCloud),
+	// so the OpenStack path is proven by cloud-init itself.
+	drives := filepath.Join(c.WorkDir, "config-drives")
+	if len(added) > 0 {
+		if err := Render(ctx, c.Prep.Swarmboot, description, drives, c.Prep.PKI,
+			"--format", "config-drive", "--nodes", strings.Join(added, ",")); err != nil {
 			return nil, err
 		}
-		added = append(added, n.Name)
+	}
+	for _, name := range added {
+		if err := c.addVMWithDrive(name, filepath.Join(drives, name, "config-drive.iso")); err != nil {
+			return nil, err
+		}
 	}
 	abs, err := filepath.Abs(description)
 	if err != nil {

@@ -116,12 +116,12 @@ func BuildImage(ctx context.Context, pkgDir, cache, archive, variant string) (Im
 // repository root. A TLS description gets its CA, node and client
 // certificates in pkiDir (made on the first render), never beside the
 // description in testdata.
-func Render(ctx context.Context, swarmboot, description, outDir, pkiDir string) error {
+func Render(ctx context.Context, swarmboot, description, outDir, pkiDir string, flags ...string) error {
 	abs, err := filepath.Abs(description)
 	if err != nil {
 		return err
 	}
-	_, err = run(ctx, "", swarmboot, "render", abs, "-o", outDir, "--pki", pkiDir)
+	_, err = run(ctx, "", swarmboot, append([]string{"render", abs, "-o", outDir, "--pki", pkiDir}, flags...)...)
 	return err
 }
 

@@ -36,7 +36,7 @@ type VM struct {
 	Index  int    // 1-based; picks the tap name and the MAC
 	Dir    string // overlay, console and journal logs, QMP socket
 	Image  Image
-	Seed   string   // NoCloud seed ISO; "" for none
+	Seed   string   // NoCloud seed or config drive ISO; "" for none
 	Extra  []string // more QEMU arguments (e.g. -fw_cfg)
 	Append string   // more kernel arguments
 	MemMiB int
