@@ -20,6 +20,7 @@ docker: {tls: false}
 nodes:
   - {name: etcd-01, ip: 10.0.0.11, roles: [etcd]}
   - {name: docker-01, ip: 10.0.0.21, roles: [docker, manager], profile: flatcar}
+ssh_authorized_keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKZGePaSh4ubTK9UavI4Z5FLgPGTmdMKCwyyhocrgBfS ops@example"]
 `)
 	res, err := swarmboot.Build(context.Background(), description, swarmboot.Options{
 		File:    "demo.yaml",

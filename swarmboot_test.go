@@ -24,6 +24,7 @@ nodes:
   - {name: etcd-01, ip: 10.0.0.11, roles: [etcd]}
   - {name: docker-01, ip: 10.0.0.21, roles: [docker, manager], profile: flatcar}
   - {name: docker-02, ip: 10.0.0.22, roles: [docker], profile: coreos}
+ssh_authorized_keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKZGePaSh4ubTK9UavI4Z5FLgPGTmdMKCwyyhocrgBfS ops@example"]
 `
 
 // description writes text beside a fresh folder and returns its path.

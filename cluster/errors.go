@@ -35,4 +35,5 @@ var (
 	WarnGateway      = errors.New("gateway outside the node's subnet")
 	WarnManyEtcd     = errors.New("more etcd members than etcd advises")
 	WarnPlain        = errors.New("plain, unauthenticated API")
+	WarnNoLogin      = errors.New("no SSH key")
 )

@@ -25,6 +25,7 @@ nodes:
   - {name: a, ip: 10.0.0.1, roles: [etcd, docker, manager]}
   - {name: b, ip: 10.0.0.2, roles: [etcd, docker]}
   - {name: c, ip: 10.0.0.3, roles: [etcd, docker]}
+ssh_authorized_keys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKZGePaSh4ubTK9UavI4Z5FLgPGTmdMKCwyyhocrgBfS ops@example"]
 `
 
 func TestLoadValid(t *testing.T) {
@@ -64,7 +65,7 @@ func TestLoadErrors(t *testing.T) {
 		{"syntax", "cluster: demo", "cluster: [demo", ErrSyntax, "3:1", "", "YAML syntax"},
 		{"tab indentation", "profile: ubuntu", "profile: ubuntu\n\tfoo: 1", ErrSyntax, "4:1", "", "YAML syntax"},
 		{"unclosed quote", "cluster: demo", "cluster: 'demo", ErrSyntax, "2:10", "", "YAML syntax"},
-		{"two documents", "", base + "---\nversion: 1\n", ErrMultiDoc, "12:1", "", "second YAML document"},
+		{"two documents", "", base + "---\nversion: 1\n", ErrMultiDoc, "13:1", "", "second YAML document"},
 		{"top-level list", "", "- a\n- b\n", ErrType, "1:1", "$", "expected a mapping"},
 		{"unknown key with suggestion", "profile: ubuntu", "profle: ubuntu", ErrUnknownKey, "3:1", "$.profle", `did you mean "profile"`},
 		{"unknown nested key", "docker: {port: 2375}", "docker: {prot: 2375}", ErrUnknownKey, "6:10", "$.docker.prot", `did you mean "port"`},

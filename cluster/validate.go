@@ -21,6 +21,7 @@ func (c *Cluster) validate(rep *Report) {
 	c.Docker.validate(v)
 	c.Swarm.validate(v)
 	c.validateTLS(v)
+	c.validateLogin(v)
 	c.validateNodes(v)
 	c.validateTopology(v)
 }
@@ -85,6 +86,17 @@ func (k *Docker) validate(v validator) {
 func (s *Swarm) validate(v validator) {
 	if s.Heartbeat > 0 && s.TTL > 0 && s.TTL <= s.Heartbeat {
 		v.errorf(&s.TTL, ErrInvalidValue, "ttl (%s) must be longer than heartbeat (%s), or nodes drop out between heartbeats", s.TTL, s.Heartbeat)
+	}
+}
+
+// validateLogin: the images swarmboot targets have no password login, so
+// without a key only what a cloud injects itself (an AWS key pair, an
+// OpenStack keypair) logs in; on NoCloud, PXE and Vagrant nobody can. An
+// empty list written out says that is meant.
+func (c *Cluster) validateLogin(v validator) {
+	if len(c.SSHAuthorizedKeys) == 0 && !v.written(&c.SSHAuthorizedKeys) {
+		v.warnf(&c.SSHAuthorizedKeys, WarnNoLogin,
+			"no ssh_authorized_keys: nobody can log in to the nodes over SSH unless the cloud injects a key itself (an AWS key pair, an OpenStack keypair); add your public key (e.g. the line of ~/.ssh/id_ed25519.pub), or write `ssh_authorized_keys: []` if that is meant")
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/swarmboot/swarmboot/cluster"
 	"github.com/swarmboot/swarmboot/examples"
 	_ "github.com/swarmboot/swarmboot/internal/testutil"
 	"github.com/swarmboot/swarmboot/output"
@@ -191,15 +192,41 @@ func TestRenderRefusesForeignDir(t *testing.T) {
 }
 
 func TestInitWritesAValidStarter(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	os.Mkdir(filepath.Join(home, ".ssh"), 0o700)
+	const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKZGePaSh4ubTK9UavI4Z5FLgPGTmdMKCwyyhocrgBfS me@host: #1"
+	if err := os.WriteFile(filepath.Join(home, ".ssh", "id_ecdsa.pub"), []byte(key+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	file := filepath.Join(t.TempDir(), "cluster.yaml")
-	if code, _, errOut := runCLI(t, "", "init", file); code != ExitOK {
+	if code, _, errOut := runCLI(t, "", "init", file); code != ExitOK || !strings.Contains(errOut, "put ~/.ssh/id_ecdsa.pub into ssh_authorized_keys") {
 		t.Fatalf("init: %d\n%s", code, errOut)
 	}
 	if code, _, errOut := runCLI(t, "", "validate", "--strict", file); code != ExitOK {
 		t.Fatalf("the starter must validate strictly: %d\n%s", code, errOut)
 	}
+	if c, _, err := cluster.LoadFile(file); err != nil || !slices.Equal(c.SSHAuthorizedKeys, []string{key}) {
+		t.Errorf("the starter's keys: %v %v", c.SSHAuthorizedKeys, err)
+	}
 	if code, _, errOut := runCLI(t, "", "init", file); code != ExitInvalid || !strings.Contains(errOut, "--force") {
 		t.Errorf("init over an existing file: %d\n%s", code, errOut)
+	}
+	// No key, or not a key: init says so, and --strict holds the starter
+	// back until one is added.
+	for _, junk := range []string{"", "ssh-ed25519 AAAA... you@example\n"} {
+		if junk != "" {
+			os.WriteFile(filepath.Join(home, ".ssh", "id_ed25519.pub"), []byte(junk), 0o644)
+		} else {
+			os.Remove(filepath.Join(home, ".ssh", "id_ecdsa.pub"))
+		}
+		bare := filepath.Join(t.TempDir(), "bare.yaml")
+		if code, _, errOut := runCLI(t, "", "init", bare); code != ExitOK || !strings.Contains(errOut, "nobody can log in") && !strings.Contains(errOut, "is not a public key the description takes") {
+			t.Errorf("init with %q: %d\n%s", junk, code, errOut)
+		}
+		if code, _, errOut := runCLI(t, "", "validate", "--strict", bare); code != ExitInvalid || !strings.Contains(errOut, "warning at $.ssh_authorized_keys: no ssh_authorized_keys") {
+			t.Errorf("validate --strict of a starter without a key (%q): %d\n%s", junk, code, errOut)
+		}
 	}
 	if code, out, _ := runCLI(t, "", "init"); code != ExitOK || !strings.Contains(out, "version: 1") {
 		t.Errorf("init to stdout: %d", code)
@@ -223,6 +250,13 @@ func TestExamples(t *testing.T) {
 				// The seed's exact plain form: allowed, and warned about,
 				// for etcd and for Docker, and for nothing else.
 				if code != ExitInvalid || strings.Count(errOut, "warning at") != 2 || !strings.Contains(errOut, "warning at $.etcd.tls:") || !strings.Contains(errOut, "warning at $.docker.tls:") {
+					t.Fatalf("validate --strict: %d\n%s", code, errOut)
+				}
+				code, _, errOut = runCLI(t, string(data), "validate", "-")
+			}
+			if e.Name() == examples.Starter {
+				// No key until init puts the user's in.
+				if code != ExitInvalid || strings.Count(errOut, "warning at") != 1 || !strings.Contains(errOut, "warning at $.ssh_authorized_keys:") {
 					t.Fatalf("validate --strict: %d\n%s", code, errOut)
 				}
 				code, _, errOut = runCLI(t, string(data), "validate", "-")

@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"text/tabwriter"
@@ -23,7 +26,10 @@ func initCommand() command {
 		summary: "write a commented starter description",
 		help: "Writes a starter description that documents every setting and its default\n" +
 			"(the seed's six-node cluster). Without FILE it goes to standard output.\n" +
-			"An existing FILE is kept unless --force is given.",
+			"An existing FILE is kept unless --force is given. Your SSH public key\n" +
+			"(~/.ssh/id_ed25519.pub, id_ecdsa.pub or id_rsa.pub, the first found) goes\n" +
+			"into ssh_authorized_keys, so you can log in to the nodes; without one it\n" +
+			"says so, and validate and render warn until you add a key.",
 		flags: func(fs *pflag.FlagSet) func(env, []string) error {
 			force := fs.Bool("force", false, "overwrite FILE if it exists")
 			return func(e env, args []string) error {
@@ -31,6 +37,8 @@ func initCommand() command {
 				if err != nil {
 					return err
 				}
+				text, note := starterWithKey(text)
+				fmt.Fprintln(e.stderr, note)
 				switch len(args) {
 				case 0:
 					_, err := e.stdout.Write(text)
@@ -214,4 +222,52 @@ func versionCommand() command {
 			}
 		},
 	}
+}
+
+// starterKeys are the public keys init looks for, in ~/.ssh, in order.
+var starterKeys = []string{"id_ed25519.pub", "id_ecdsa.pub", "id_rsa.pub"}
+
+// starterWithKey puts the user's SSH public key into the starter's
+// ssh_authorized_keys, when one is found and the description takes it,
+// and says what it did.
+func starterWithKey(text []byte) ([]byte, string) {
+	const placeholder = "# ssh_authorized_keys:          # default: none\n#   - ssh-ed25519 AAAA... you@example\n"
+	none := "no SSH public key in ~/.ssh (" + strings.Join(starterKeys, ", ") + "): nobody can log in to the nodes until you add one under ssh_authorized_keys"
+	home, err := os.UserHomeDir()
+	if err != nil || !bytes.Contains(text, []byte(placeholder)) {
+		return text, none
+	}
+	for _, name := range starterKeys {
+		path := filepath.Join(home, ".ssh", name)
+		b, err := readSmall(path, 16<<10)
+		if err != nil {
+			continue
+		}
+		key, _ := json.Marshal(strings.TrimSpace(string(b))) // a YAML double-quoted scalar
+		with := bytes.Replace(text, []byte(placeholder),
+			[]byte("ssh_authorized_keys:            # from ~/.ssh/"+name+" (swarmboot init)\n  - "+string(key)+"\n"), 1)
+		if _, rep := cluster.Load(examples.Starter, with); rep.Err(true) != nil {
+			return text, "~/.ssh/" + name + " is not a public key the description takes (" + firstLine(rep.Err(true).Error()) + "); add yours under ssh_authorized_keys"
+		}
+		return with, "put ~/.ssh/" + name + " into ssh_authorized_keys"
+	}
+	return text, none
+}
+
+// readSmall reads a regular file of at most limit bytes.
+func readSmall(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() || fi.Size() > limit {
+		return nil, fmt.Errorf("%s: not a small regular file", path)
+	}
+	return io.ReadAll(io.LimitReader(f, limit))
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
 }

@@ -112,7 +112,7 @@ func TestFindingsAsJSON(t *testing.T) {
 	if code != ExitInvalid || got.Valid || got.Summary != "2 warnings, fatal with --strict" {
 		t.Errorf("strict: exit %d, %+v", code, got)
 	}
-	bad := "version: 1\ncluster: Bad_Name\nnodes:\n  - {name: a, ip: 10.0.0.1, roles: [etcd, docker]}\n"
+	bad := "version: 1\ncluster: Bad_Name\nnodes:\n  - {name: a, ip: 10.0.0.1, roles: [etcd, docker]}\nssh_authorized_keys: []\n"
 	code, out, _ = runCLI(t, bad, "validate", "--json", "-")
 	decode(out)
 	if code != ExitInvalid || got.Valid || len(got.Findings) == 0 || got.Findings[0].Line != 2 || got.Findings[0].Severity != "error" || got.File != "<stdin>" {
