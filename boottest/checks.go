@@ -72,6 +72,11 @@ func (c *Checker) call(ctx context.Context, env []string, name string, args ...s
 	if d == 0 {
 		d = 10 * time.Second
 	}
+	return c.callWithin(ctx, d, env, name, args...)
+}
+
+// callWithin is call with its own time limit.
+func (c *Checker) callWithin(ctx context.Context, d time.Duration, env []string, name string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	cmd := c.NS.Command(ctx, name, args...)

@@ -36,7 +36,9 @@ func FailedClusterUnits(journal string) []string {
 }
 
 // DockerVia runs the docker CLI against a manager (with --tlsverify and
-// the operator's certificate where the manager uses TLS).
+// the operator's certificate where the manager uses TLS). It may take two
+// minutes: a container run through the manager is created, started and
+// waited for on an engine of a TCG VM (10 s was too short once).
 func (c *Checker) DockerVia(ctx context.Context, m Node, args ...string) (string, error) {
 	var flags []string
 	if c.Desc.Docker.TLS {
@@ -44,7 +46,7 @@ func (c *Checker) DockerVia(ctx context.Context, m Node, args ...string) (string
 		flags = []string{"--tlsverify", "--tlscacert", f.CA, "--tlscert", f.Cert, "--tlskey", f.Key}
 	}
 	flags = append(flags, "-H", fmt.Sprintf("tcp://%s:%d", m.IP, c.Desc.Swarm.Manager.Port))
-	return c.call(ctx, nil, "docker", append(flags, args...)...)
+	return c.callWithin(ctx, 2*time.Minute, nil, "docker", append(flags, args...)...)
 }
 
 // ContainerState is what an engine says of one of its containers.
