@@ -37,6 +37,7 @@ func init() {
 		Network:  NetworkCloudInit,
 		NICNames: nicNames,
 		Shell:    "/bin/sh",
+		Vagrant:  &VagrantBox{Name: "ubuntu/jammy64"},
 	})
 	register(&Profile{
 		Name: "debian",
@@ -51,11 +52,11 @@ func init() {
 		WhyReleases: "the docker CLI is its own package, docker-cli, from Debian 13 on",
 		Releases: []Release{
 			{Version: "12", Codename: "bookworm", Docker: "20.10.24", Etcd: "3.4.23", Evidence: BootTested,
-				Packages: debianPackages()},
+				Packages: debianPackages(), Vagrant: &VagrantBox{Name: "debian/bookworm64"}},
 			{Version: "13", Codename: "trixie", Docker: "26.1.5", Etcd: "3.5.16", Evidence: FromSources,
-				Packages: debianPackages("docker-cli")},
+				Packages: debianPackages("docker-cli"), Vagrant: &VagrantBox{Name: "debian/trixie64"}},
 			{Version: "14", Codename: "forky (testing)", Docker: "28.5.2", Etcd: "3.5.30", Evidence: BootTested,
-				Packages: debianPackages("docker-cli")},
+				Packages: debianPackages("docker-cli"), Vagrant: &VagrantBox{Name: "debian/testing64"}},
 		},
 		Etcd: debianEtcd,
 		Docker: Docker{Unit: "docker.service", CLI: "/usr/bin/docker",
@@ -63,6 +64,8 @@ func init() {
 		Network:  NetworkCloudInit,
 		NICNames: nicNames,
 		Shell:    "/bin/sh",
+		// Each release names its own box; this one is the family's.
+		Vagrant: &VagrantBox{Name: "debian/bookworm64"},
 	})
 	register(&Profile{
 		Name:        "flatcar",
@@ -91,6 +94,8 @@ func init() {
 		SELinux:  SELinuxPermissive,
 		Ignition: IgnitionTarget{Variant: "flatcar", Version: "1.0.0", Spec: "3.3.0", User: "core"},
 		Shell:    "/bin/sh",
+		// Flatcar's box is outside Vagrant's catalogue: its metadata URL.
+		Vagrant: &VagrantBox{Name: "flatcar-stable", URL: "https://stable.release.flatcar-linux.net/amd64-usr/current/flatcar_production_vagrant.json"},
 	})
 	register(&Profile{
 		Name:        "fcos",
@@ -140,6 +145,9 @@ func init() {
 		NICNames: nicNames,
 		SELinux:  SELinuxPermissive,
 		Shell:    "/bin/sh",
+		// CoreOS Container Linux reached its end of life in 2020; its box
+		// server is gone, so a legacy box must already be added locally.
+		Vagrant: &VagrantBox{Name: "coreos-stable"},
 	})
 }
 

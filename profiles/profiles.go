@@ -167,7 +167,10 @@ type Profile struct {
 	NICNames []string
 	SELinux  SELinux
 	Ignition IgnitionTarget // zero unless the profile supports Butane/Ignition
-	Shell    string         // a POSIX shell for the units' ExecStartPre
+	// Vagrant is the box `swarmboot vagrant` boots this system from (the
+	// description's vagrant box overrides it); nil: no box is known.
+	Vagrant *VagrantBox
+	Shell   string // a POSIX shell for the units' ExecStartPre
 }
 
 // Packages are a system's packages for each kind of node.
@@ -210,6 +213,10 @@ func checked(c *Contract) Evidence {
 }
 
 // Release is one release of a target system and what it ships.
+// VagrantBox is the Vagrant box that boots a system: its name and, for a
+// box outside Vagrant's catalogue, the URL of its metadata.
+type VagrantBox struct{ Name, URL string }
+
 type Release struct {
 	Version  string // as named after the profile: debian-13, ubuntu-24.04
 	Codename string
@@ -217,6 +224,8 @@ type Release struct {
 	Etcd     string // the etcd it ships or runs
 	// Packages, when set, replace the profile's for this release.
 	Packages *Packages
+	// Vagrant, when set, is this release's box, over the profile's.
+	Vagrant  *VagrantBox
 	Evidence Evidence
 	Note     string
 }
@@ -247,6 +256,9 @@ func register(p *Profile) {
 		q.Releases = nil
 		if r.Packages != nil {
 			q.Packages = r.Packages
+		}
+		if r.Vagrant != nil {
+			q.Vagrant = r.Vagrant
 		}
 		registry[q.Name] = &q
 	}

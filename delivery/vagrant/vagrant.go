@@ -75,20 +75,13 @@ const (
 type Box struct{ Name, URL string }
 
 // DefaultBox returns the box swarmboot uses for a profile unless the
-// description overrides it.
+// description overrides it: the profile's own (profiles.Profile.Vagrant).
 func DefaultBox(profile string) (Box, bool) {
-	b, ok := map[string]Box{
-		"ubuntu":    {Name: "ubuntu/jammy64"},
-		"debian":    {Name: "debian/bookworm64"},
-		"debian-12": {Name: "debian/bookworm64"},
-		"debian-13": {Name: "debian/trixie64"},
-		"debian-14": {Name: "debian/testing64"},
-		"flatcar":   {Name: "flatcar-stable", URL: "https://stable.release.flatcar-linux.net/amd64-usr/current/flatcar_production_vagrant.json"},
-		// CoreOS Container Linux reached its end of life in 2020; its box
-		// server is gone, so a legacy box must already be added locally.
-		"coreos": {Name: "coreos-stable"},
-	}[profile]
-	return b, ok
+	p, ok := profiles.Lookup(profile)
+	if !ok || p.Vagrant == nil {
+		return Box{}, false
+	}
+	return Box{Name: p.Vagrant.Name, URL: p.Vagrant.URL}, true
 }
 
 // FormatsFor is what a profile's Vagrant box reads: cloud-config through

@@ -121,7 +121,7 @@ func TestVagrantfileGolden(t *testing.T) {
 }
 
 func TestDefaultBox(t *testing.T) {
-	for profile, want := range map[string]string{"ubuntu": "ubuntu/jammy64", "debian": "debian/bookworm64", "flatcar": "flatcar-stable", "coreos": "coreos-stable"} {
+	for profile, want := range map[string]string{"ubuntu": "ubuntu/jammy64", "debian": "debian/bookworm64", "debian-13": "debian/trixie64", "debian-14": "debian/testing64", "flatcar": "flatcar-stable", "coreos": "coreos-stable"} {
 		if b, ok := DefaultBox(profile); !ok || b.Name != want {
 			t.Errorf("DefaultBox(%s) = %v, %v; want %s", profile, b, ok, want)
 		}
