@@ -1,10 +1,12 @@
 package render
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/clarketm/json" // omits empty structs, as Ignition and Butane do
 	butane "github.com/coreos/butane/config"
@@ -144,6 +146,17 @@ func snippetFiles(s []*cluster.Snippet) string {
 // the same config: the shortest of a URL-escaped, a base64 and a gzipped
 // base64 data URL; compression is "gzip" for the last, else "".
 func dataURL(contents []byte) (src, compression string) {
+	key := sha256.Sum256(contents)
+	if u, ok := dataURLs.get(key); ok {
+		return u.src, u.compression
+	}
+	src, compression = encodeDataURL(contents)
+	dataURLs.put(key, encodedURL{src, compression})
+	return src, compression
+}
+
+// encodeDataURL is dataURL without the memo.
+func encodeDataURL(contents []byte) (src, compression string) {
 	src = "data:," + dataurl.Escape(contents)
 	if b64 := "data:;base64," + base64.StdEncoding.EncodeToString(contents); len(b64) < len(src) {
 		src = b64
@@ -153,6 +166,36 @@ func dataURL(contents []byte) (src, compression string) {
 		return zipped, "gzip"
 	}
 	return src, ""
+}
+
+// dataURLs remembers the data URLs of recent contents: most files of a
+// cluster's nodes are the same bytes (the CA, the agent, the units), and
+// compressing each again at BestCompression was most of an Ignition
+// render. A data URL depends on its contents alone, so a hit gives the
+// bytes a miss would. Bounded: once full it only answers.
+var dataURLs = &urlMemo{m: map[[32]byte]encodedURL{}, max: 4096}
+
+type encodedURL struct{ src, compression string }
+
+type urlMemo struct {
+	mu  sync.RWMutex
+	m   map[[32]byte]encodedURL
+	max int
+}
+
+func (c *urlMemo) get(k [32]byte) (encodedURL, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	u, ok := c.m[k]
+	return u, ok
+}
+
+func (c *urlMemo) put(k [32]byte, u encodedURL) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) < c.max {
+		c.m[k] = u
+	}
 }
 
 func strPtr(s string) *string { return &s }
