@@ -199,10 +199,16 @@ func (o Options) Validate() error {
 // validatePerProfile checks Formats and Packagings: known profiles, one
 // entry each, what the profile reads.
 func (o Options) validatePerProfile() error {
+	lookup := func(name string) (*profiles.Profile, error) {
+		if p, ok := profiles.Lookup(name); ok {
+			return p, nil
+		}
+		return nil, OptionErrorf("--format %s=...: unknown profile %q; profiles are %s", name, name, strings.Join(profiles.Names(), ", "))
+	}
 	for _, name := range slices.Sorted(maps.Keys(o.Formats)) {
-		p, ok := profiles.Lookup(name)
-		if !ok {
-			return OptionErrorf("--format %s=...: unknown profile %q; profiles are %s", name, name, strings.Join(profiles.Names(), ", "))
+		p, err := lookup(name)
+		if err != nil {
+			return err
 		}
 		if pk, both := o.Packagings[name]; both {
 			return OptionErrorf("--format: %s is given a format and a packaging (%s); give it one", name, pk)
@@ -218,9 +224,9 @@ func (o Options) validatePerProfile() error {
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(o.Packagings)) {
-		p, ok := profiles.Lookup(name)
-		if !ok {
-			return OptionErrorf("--format %s=...: unknown profile %q; profiles are %s", name, name, strings.Join(profiles.Names(), ", "))
+		p, err := lookup(name)
+		if err != nil {
+			return err
 		}
 		pk := o.Packagings[name].info()
 		if !pk.offered() {

@@ -264,6 +264,14 @@ func TestRenderMixedPackagings(t *testing.T) {
 	if err := consumers.Matchbox(os.DirFS(dir)); err != nil {
 		t.Errorf("matchbox's tree: %v", err)
 	}
+	// --plan builds as render does: nothing to change, then the Ubuntu
+	// nodes' seeds giving way to folders.
+	if code, out, errOut := render(dir, "--plan", "--format", "flatcar=matchbox,ubuntu=nocloud-iso"); code != ExitOK || !strings.Contains(out, "Plan: 0 to add, 0 to change, 0 to remove, 5 unchanged.") {
+		t.Errorf("--plan, the same --format: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := render(dir, "--plan", "--format", "flatcar=matchbox"); code != ExitChanges || !strings.Contains(out, "etcd-1/seed.iso (removed), etcd-1/user-data (added)") || !strings.Contains(out, "Plan: 0 to add, 3 to change, 0 to remove, 2 unchanged.") {
+		t.Errorf("--plan, Ubuntu in folders: exit %d\n%s%s", code, out, errOut)
+	}
 	_, userData, _ := runCLI(t, "", "render", desc, "--node", "etcd-2")
 	label, files, err := seediso.Read([]byte(mustRead(t, filepath.Join(dir, "etcd-2", "seed.iso"))))
 	if err != nil || label != "cidata" || string(files["user-data"]) != userData {
