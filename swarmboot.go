@@ -112,9 +112,11 @@ type Node struct {
 	IP      netip.Addr
 	Roles   []string
 	Profile string
-	// Format is the node's primary config; Primary its path in Files.
-	Format  profiles.Format
-	Primary string
+	// Packaging ships it; Format is its primary config, Primary that
+	// config's path in Files.
+	Packaging delivery.Packaging
+	Format    profiles.Format
+	Primary   string
 	// Secret: its configs hold its private TLS key.
 	Secret bool
 }
@@ -141,9 +143,9 @@ type Result struct {
 	Report   *cluster.Report
 	Findings []Finding
 	// Files are the delivered files by slash-separated path under
-	// Output; Mode is every file's permission.
+	// Output; Modes the permission of those not 0600 (matchbox's).
 	Files   map[string][]byte
-	Mode    fs.FileMode
+	Modes   map[string]fs.FileMode
 	Nodes   []Node
 	Secrets []string // the files that hold a node's private key
 	// Warnings are the delivery's (an encoding a target's CLI mangles,
@@ -242,7 +244,7 @@ func Build(ctx context.Context, description []byte, o Options) (res *Result, err
 	if err != nil {
 		return res, err
 	}
-	res.Files, res.Mode, res.Secrets = delivered.Files, delivered.Mode, delivered.Secrets
+	res.Files, res.Modes, res.Secrets = delivered.Files, delivered.Modes, delivered.Secrets
 	for _, w := range delivered.Warnings {
 		f := Finding{File: file, Path: w.Path, Severity: cluster.Warning.String(), Message: w.Message}
 		msg := w.Message
@@ -349,7 +351,7 @@ func (r *Result) Commit() (warnings []string, err error) {
 	files := maps.Clone(r.Files)
 	files[output.Description] = r.description
 	err = output.WriteTree(r.output, files, output.Options{
-		FileMode: r.Mode, CA: r.ca, Keep: r.keep, BeforeSwap: commitPKI,
+		Modes: r.Modes, CA: r.ca, Keep: r.keep, BeforeSwap: commitPKI,
 		Warn: func(w string) { warnings = append(warnings, w) },
 	})
 	return warnings, err
@@ -460,7 +462,7 @@ func nodes(plan *delivery.Plan, d *delivery.Result) []Node {
 		primary := d.Primary[n.Name]
 		out = append(out, Node{
 			Name: n.Name, IP: n.IP, Roles: slices.Clone(n.Roles), Profile: n.Profile,
-			Format: j.Formats[0], Primary: primary, Secret: secret[primary],
+			Packaging: plan.Packaging(n), Format: j.Formats[0], Primary: primary, Secret: secret[primary],
 		})
 	}
 	return out

@@ -15,14 +15,19 @@ package delivery
 
 import (
 	"bytes"
+	"cmp"
+	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/swarmboot/swarmboot/cluster"
 	"github.com/swarmboot/swarmboot/delivery/encode"
 	"github.com/swarmboot/swarmboot/delivery/matchbox"
 	"github.com/swarmboot/swarmboot/delivery/target"
+	"github.com/swarmboot/swarmboot/internal/english"
 	"github.com/swarmboot/swarmboot/pki"
 	"github.com/swarmboot/swarmboot/profiles"
 	"github.com/swarmboot/swarmboot/render"
@@ -30,14 +35,21 @@ import (
 
 // Options are the delivery choices.
 type Options struct {
+	// Packaging ships the nodes whose profile Packagings and Formats do
+	// not name.
 	Packaging Packaging
-	// Format forces one config format on every node (Folders only); ""
-	// takes each profile's defaults.
+	// Format forces one config format (Folders only) on the nodes whose
+	// profile Packagings and Formats do not name; "" takes each
+	// profile's defaults.
 	Format profiles.Format
-	// Formats gives the nodes of a profile their formats (Folders only),
-	// keyed by profile (debian-13) or family (debian: all its releases),
-	// before Format and the defaults; the first is the node's primary.
+	// Formats gives the nodes of a profile their formats, in folders,
+	// keyed by profile (debian-13) or family (debian: all its releases);
+	// the first is the node's primary.
 	Formats map[string][]profiles.Format
+	// Packagings gives the nodes of a profile a packaging --format offers,
+	// keyed as Formats (a key is in one of the two). The packagings of
+	// one run share its output folder, each writing its own paths.
+	Packagings map[string]Packaging
 	// Primary keeps only each node's primary config and its seed: what
 	// `render --node` prints for a cloud CLI.
 	Primary  bool
@@ -52,9 +64,10 @@ type Result struct {
 	// Files maps slash-separated paths under the output directory to
 	// their bytes; nothing else holds these slices.
 	Files map[string][]byte
-	// Mode is the permission of every file (0: the writer's default,
-	// 0600, for user-data that can hold keys).
-	Mode fs.FileMode
+	// Modes are the files whose permission is not the writer's default,
+	// 0600 for user-data that can hold keys: matchbox's, which its
+	// service reads.
+	Modes map[string]fs.FileMode
 	// Primary maps each node to the file its provider takes.
 	Primary map[string]string
 	// Secrets are the files that hold a private key (a node's TLS key).
@@ -94,8 +107,9 @@ type Plan struct {
 // Plan checks the options once and decides each selected node's formats
 // (keep nil: every node). Everything a delivery can refuse about the
 // nodes is refused here, every node named at once: a format or packaging
-// a system does not read, a snippet no rendered format carries, what a
-// packaging needs of a node (matchbox a MAC, Vagrant a box).
+// a system does not read, a snippet no rendered format carries, what each
+// packaging needs of its own nodes (matchbox a MAC, Vagrant a box), a
+// node folder that another packaging's files would share.
 func (o Options) Plan(c *cluster.Cluster, keep func(*cluster.Node) bool) (*Plan, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
@@ -119,19 +133,100 @@ func (o Options) Plan(c *cluster.Cluster, keep func(*cluster.Node) bool) (*Plan,
 	if len(bad) > 0 {
 		return nil, o.refused(c, bad, why)
 	}
-	if err := render.CheckJobs(c, jobs); err != nil {
-		return nil, err
-	}
-	if check := o.Packaging.info().check; check != nil {
-		if err := check(c, jobs, o); err != nil {
-			return nil, err
+	errs := []error{render.CheckJobs(c, jobs)}
+	parts := byPackaging(o, jobs, func(j render.Job) *cluster.Node { return j.Node })
+	for _, part := range parts {
+		switch {
+		case o.Primary && part.pk.tree:
+			errs = append(errs, OptionErrorf("%s: %s writes a directory, not a file per node: use -o DIR", english.List(names(part.items), 5), part.pk.name))
+		case part.pk.check != nil:
+			errs = append(errs, part.pk.check(c, part.items, o))
 		}
+	}
+	errs = append(errs, sharedFolders(parts))
+	if err := joined(errs); err != nil {
+		return nil, err
 	}
 	return &Plan{c: c, o: o, Jobs: jobs}, nil
 }
 
+// Packaging is the packaging that ships node n.
+func (p *Plan) Packaging(n *cluster.Node) Packaging { return p.o.PackagingOf(n.System) }
+
+// part is what one packaging of a run delivers.
+type part[T any] struct {
+	pk    packaging
+	items []T
+}
+
+// byPackaging splits items by the packaging of their node, in the
+// packagings table's order, each part in the items' order: the same
+// parts whatever the order of o's maps.
+func byPackaging[T any](o Options, items []T, node func(T) *cluster.Node) []part[T] {
+	var parts []part[T]
+	for _, pk := range packagings {
+		var mine []T
+		for _, it := range items {
+			if o.PackagingOf(node(it).System) == pk.name {
+				mine = append(mine, it)
+			}
+		}
+		if len(mine) > 0 {
+			parts = append(parts, part[T]{pk, mine})
+		}
+	}
+	return parts
+}
+
+// sharedFolders refuses a node whose folder, DIR/<node>/, is one that
+// another packaging of the run writes (a node named profiles beside
+// matchbox's profiles/): their files would mix in one folder.
+func sharedFolders(parts []part[render.Job]) error {
+	owner := map[string]Packaging{}
+	for _, part := range parts {
+		for _, d := range part.pk.dirs {
+			owner[d] = part.pk.name
+		}
+	}
+	var clash []string
+	for _, part := range parts {
+		if part.pk.dirs != nil {
+			continue // it writes no folder per node
+		}
+		for _, j := range part.items {
+			if pk, ok := owner[j.Node.Name]; ok {
+				clash = append(clash, fmt.Sprintf("DIR/%s/ would hold the files of node %s and %s's", j.Node.Name, j.Node.Name, pk))
+			}
+		}
+	}
+	if len(clash) == 0 {
+		return nil
+	}
+	return OptionErrorf("%s: rename the node, give its profile that packaging too, or render it into another folder (--nodes and another -o)", strings.Join(clash, "; "))
+}
+
+// joined is every error of errs (nil ones left out) as one, or nil; a
+// single error is returned as it is.
+func joined(errs []error) error {
+	errs = slices.DeleteFunc(errs, func(err error) bool { return err == nil })
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return errors.Join(errs...)
+}
+
+// names are the jobs' node names.
+func names(jobs []render.Job) []string {
+	out := make([]string, len(jobs))
+	for i, j := range jobs {
+		out[i] = j.Node.Name
+	}
+	return out
+}
+
 // refused names every node a forced format or packaging does not fit,
-// and a --nodes selector for those it does fit, if the cluster has any.
+// with the per-profile --format that fits the cluster, built from its
+// own profiles.
 func (o Options) refused(c *cluster.Cluster, bad []string, why error) error {
 	if o.Packaging == Vagrant {
 		// The description's systems, not the command line, are wrong here.
@@ -144,23 +239,48 @@ func (o Options) refused(c *cluster.Cluster, bad []string, why error) error {
 	if name == "" {
 		return OptionErrorf("--format: %v; nodes it does not fit: %s", why, strings.Join(bad, ", "))
 	}
-	hint := ""
+	return OptionErrorf("format %s does not apply to %s; give each profile its own in one run: --format %s (a profile left out keeps its own format, in DIR/<node>/), or leave --format out to use each profile's own",
+		name, strings.Join(bad, ", "), o.perProfile(c))
+}
+
+// perProfile is a --format PROFILE=... that fits every node of c: for
+// each family, the forced format or packaging where it fits, else the
+// first packaging --format offers that fits (when a packaging was
+// forced), else the family's default format.
+func (o Options) perProfile(c *cluster.Cluster) string {
+	first := map[string]*profiles.Profile{}
 	for i := range c.Nodes {
-		if p := c.Nodes[i].System; p != nil {
-			if _, err := o.formats(p); err == nil {
-				hint = " (e.g. --nodes profile=" + p.Family + ")"
-				break
-			}
+		if p := c.Nodes[i].System; p != nil && first[p.Family] == nil {
+			first[p.Family] = p
 		}
 	}
-	return OptionErrorf("format %s does not apply to %s; leave --format out to use each profile's own, give each profile its own (--format PROFILE=FORMAT,...), or give it only the nodes it fits with --nodes%s",
-		name, strings.Join(bad, ", "), hint)
+	fits := func(p *profiles.Profile, try Options) bool { _, err := try.formats(p); return err == nil }
+	var items []string
+	for _, family := range slices.Sorted(maps.Keys(first)) {
+		p := first[family]
+		choice := string(p.Defaults[0])
+		switch {
+		case fits(p, Options{Format: o.Format, Packaging: o.Packaging}):
+			choice = cmp.Or(string(o.Format), string(o.Packaging))
+		case o.Packaging != Folders:
+			for _, pk := range packagings {
+				if pk.offered() && fits(p, Options{Packaging: pk.name}) {
+					choice = string(pk.name)
+					break
+				}
+			}
+		}
+		items = append(items, family+"="+choice)
+	}
+	return strings.Join(items, ",")
 }
 
 // Deliver renders the plan's nodes with their TLS files (by node name;
 // nil without TLS) and delivers them: the one path from a loaded
 // description to files.
 func (p *Plan) Deliver(tls map[string]pki.Material) (*Result, error) {
+	// A packaging that addresses the nodes itself (Vagrant) ships every
+	// node: Validate gives it no other packaging beside.
 	outs, err := render.Render(p.c, render.Options{Jobs: p.Jobs, TLS: tls, NoStaticNetwork: p.o.Packaging.info().ownsNetwork})
 	if err != nil {
 		return nil, err
@@ -186,8 +306,7 @@ func apply(c *cluster.Cluster, outs []render.Output, o Options, owned bool) (*Re
 	if owned {
 		keep = func(b []byte) []byte { return b }
 	}
-	pk := o.Packaging.info()
-	res := &Result{Files: map[string][]byte{}, Primary: map[string]string{}, Mode: pk.mode, Nodes: len(outs)}
+	res := &Result{Files: map[string][]byte{}, Modes: map[string]fs.FileMode{}, Primary: map[string]string{}, Nodes: len(outs)}
 	for _, w := range o.advice(outs) {
 		res.warn(w)
 	}
@@ -217,16 +336,50 @@ func apply(c *cluster.Cluster, outs []render.Output, o Options, owned bool) (*Re
 	if len(tooLarge) > 0 {
 		return nil, fmt.Errorf("user-data too large for %s:\n  %s", o.Target.Name, strings.Join(tooLarge, "\n  "))
 	}
-	if err := pk.pack(c, shipped, o, res); err != nil {
-		return nil, err
-	}
-	if o.Packaging == Matchbox && len(res.Secrets) > 0 {
-		res.warn("the Ignition configs hold the nodes' private TLS keys, and matchbox serves them over plain HTTP to any machine that presents a node's MAC: keep matchbox on a network only the nodes reach, or serve it with TLS (its -cert-file/-key-file)")
+	wrote := map[string]Packaging{} // who wrote each top folder (or file) of the output
+	for _, part := range byPackaging(o, shipped, func(n node) *cluster.Node { return n.Node }) {
+		packed := &Result{Files: map[string][]byte{}, Primary: map[string]string{}}
+		if err := part.pk.pack(c, part.items, o, packed); err != nil {
+			return nil, err
+		}
+		if err := res.add(packed, part.pk, wrote); err != nil {
+			return nil, err
+		}
 	}
 	if o.Target != nil && o.Target.SecretsAdvice != "" && len(res.Secrets) > 0 {
 		res.warn("user-data holds the nodes' private keys; " + o.Target.SecretsAdvice)
 	}
 	return res, nil
+}
+
+// add takes in what packaging pk made, its files with pk's mode. Each
+// top folder of the output is one packaging's: Plan refuses the node
+// folders two would share, and this refuses them for Apply's callers.
+func (r *Result) add(packed *Result, pk packaging, wrote map[string]Packaging) error {
+	shared := map[string]Packaging{}
+	for path, data := range packed.Files {
+		top, _, _ := strings.Cut(path, "/")
+		if other, ok := wrote[top]; ok && other != pk.name {
+			shared[top] = other
+		}
+		wrote[top] = pk.name
+		r.Files[path] = data
+		if pk.mode != 0 {
+			r.Modes[path] = pk.mode
+		}
+	}
+	if len(shared) > 0 {
+		top := slices.Min(slices.Collect(maps.Keys(shared))) // the same one every run
+		return fmt.Errorf("%s and %s would both write into %s: give each packaging nodes of other names", shared[top], pk.name, top)
+	}
+	maps.Copy(r.Primary, packed.Primary)
+	r.Secrets = append(r.Secrets, packed.Secrets...)
+	for _, w := range packed.Warnings {
+		if !slices.Contains(r.Warnings, w) {
+			r.Warnings = append(r.Warnings, w)
+		}
+	}
+	return nil
 }
 
 // node is one node's delivered artifacts.
@@ -251,21 +404,19 @@ func (n *node) put(a render.Artifact, data []byte) {
 	}
 }
 
-// formats picks the configs render makes for a profile: the packaging's,
-// else the profile's own (Formats), else the forced one, else its defaults.
+// formats picks the configs render makes for a profile: its packaging's,
+// else the formats its entry in Formats gives, else the forced one, else
+// its defaults.
 func (o Options) formats(p *profiles.Profile) ([]profiles.Format, error) {
+	pk, own := o.choice(p)
 	var fs []profiles.Format
-	own, hasOwn := o.Formats[p.Name]
-	if !hasOwn {
-		own, hasOwn = o.Formats[p.Family]
-	}
 	switch {
-	case o.Packaging.info().formats != nil:
+	case pk.info().formats != nil:
 		var err error
-		if fs, err = o.Packaging.info().formats(p); err != nil {
+		if fs, err = pk.info().formats(p); err != nil {
 			return nil, err
 		}
-	case hasOwn:
+	case own != nil:
 		fs = own
 	case o.Format != "":
 		fs = []profiles.Format{o.Format}
@@ -281,6 +432,27 @@ func (o Options) formats(p *profiles.Profile) ([]profiles.Format, error) {
 		fs = fs[:1]
 	}
 	return fs, nil
+}
+
+// choice is how a profile's nodes are shipped: the entry for the profile,
+// else for its family, in Packagings or Formats (the formats, in
+// folders), else the run's Packaging.
+func (o Options) choice(p *profiles.Profile) (Packaging, []profiles.Format) {
+	for _, key := range []string{p.Name, p.Family} {
+		if pk, ok := o.Packagings[key]; ok {
+			return pk, nil
+		}
+		if fs, ok := o.Formats[key]; ok {
+			return Folders, fs
+		}
+	}
+	return o.Packaging, nil
+}
+
+// PackagingOf is the packaging that ships the nodes of profile p.
+func (o Options) PackagingOf(p *profiles.Profile) Packaging {
+	pk, _ := o.choice(p)
+	return pk
 }
 
 // encode returns the bytes the provider receives (payload, for the limit

@@ -50,8 +50,15 @@ type packaging struct {
 	check func(*cluster.Cluster, []render.Job, Options) error
 	// ownsNetwork: the packaging addresses the nodes itself.
 	ownsNetwork bool
-	mode        fs.FileMode // 0: the writer's default (0600)
-	pack        func(*cluster.Cluster, []node, Options, *Result) error
+	// tree: it writes one tree for all its nodes, not a file per node
+	// that `render --node` could print.
+	tree bool
+	// dirs are the folders it writes at the top of the output in place
+	// of one per node (nil: DIR/<node>/), which no node of another
+	// packaging in the same run may have as its own.
+	dirs []string
+	mode fs.FileMode // 0: the writer's default (0600)
+	pack func(*cluster.Cluster, []node, Options, *Result) error
 }
 
 var packagings = []packaging{
@@ -79,6 +86,8 @@ var packagings = []packaging{
 		formats:   only(profiles.Ignition),
 		encodings: noEncoding("matchbox serves the Ignition configs as they are"),
 		check:     matchboxInputs,
+		tree:      true,
+		dirs:      matchbox.Dirs(),
 		// The matchbox service, not the user who renders, reads the
 		// directory, and it serves those configs over plain HTTP to any
 		// machine that asks, so file modes protect nothing there.
@@ -91,6 +100,7 @@ var packagings = []packaging{
 		encodings:   noEncoding("Vagrant hands user-data to cloud_init as a text part"),
 		check:       needBoxes,
 		ownsNetwork: true,
+		tree:        true,
 		pack:        packVagrant,
 	},
 }
@@ -104,6 +114,9 @@ func (p Packaging) info() packaging {
 	return packaging{name: p}
 }
 
+// offered: --format offers it, for every node or per profile.
+func (pk packaging) offered() bool { return pk.help != "" }
+
 // String is the --format spelling; "folders" for the default.
 func (p Packaging) String() string {
 	if p == Folders {
@@ -116,7 +129,7 @@ func (p Packaging) String() string {
 func PackagingNames() []string {
 	var names []string
 	for _, pk := range packagings {
-		if pk.help != "" {
+		if pk.offered() {
 			names = append(names, string(pk.name))
 		}
 	}
@@ -134,7 +147,7 @@ func ParseFormat(s string) (profiles.Format, Packaging, error) {
 	}
 	var names []string
 	for _, pk := range packagings {
-		if pk.help == "" {
+		if !pk.offered() {
 			continue
 		}
 		if string(pk.name) == s {
@@ -149,7 +162,7 @@ func ParseFormat(s string) (profiles.Format, Packaging, error) {
 func FormatHelp() string {
 	var b strings.Builder
 	for _, pk := range packagings {
-		if pk.help != "" {
+		if pk.offered() {
 			fmt.Fprintf(&b, "  %-13s %s\n", pk.name, strings.ReplaceAll(pk.help, "\n", "\n"+strings.Repeat(" ", 16)))
 		}
 	}
@@ -162,13 +175,43 @@ func (o Options) Validate() error {
 	if pk.pack == nil {
 		return OptionErrorf("unknown packaging %q", o.Packaging)
 	}
-	if (o.Format != "" || len(o.Formats) > 0) && o.Packaging != Folders {
+	perProfile := len(o.Formats) > 0 || len(o.Packagings) > 0
+	if o.Packaging != Folders && (o.Format != "" || perProfile && !pk.offered()) {
 		return OptionErrorf("%s chooses the format itself; leave the format out", o.Packaging)
 	}
+	if err := o.validatePerProfile(); err != nil {
+		return err
+	}
+	if o.Primary && pk.tree {
+		return OptionErrorf("%s writes a directory: use -o DIR", o.Packaging)
+	}
+	if enc := o.Encoding; enc != "" && enc != encode.None {
+		if err := o.validateEncoding(enc); err != nil {
+			return err
+		}
+	}
+	if o.Packaging == Vagrant {
+		return o.Vagrant.validate()
+	}
+	return nil
+}
+
+// validatePerProfile checks Formats and Packagings: known profiles, one
+// entry each, what the profile reads.
+func (o Options) validatePerProfile() error {
+	lookup := func(name string) (*profiles.Profile, error) {
+		if p, ok := profiles.Lookup(name); ok {
+			return p, nil
+		}
+		return nil, OptionErrorf("--format %s=...: unknown profile %q; profiles are %s", name, name, strings.Join(profiles.Names(), ", "))
+	}
 	for _, name := range slices.Sorted(maps.Keys(o.Formats)) {
-		p, ok := profiles.Lookup(name)
-		if !ok {
-			return OptionErrorf("--format %s=...: unknown profile %q; profiles are %s", name, name, strings.Join(profiles.Names(), ", "))
+		p, err := lookup(name)
+		if err != nil {
+			return err
+		}
+		if pk, both := o.Packagings[name]; both {
+			return OptionErrorf("--format: %s is given a format and a packaging (%s); give it one", name, pk)
 		}
 		fs := o.Formats[name]
 		if len(fs) == 0 {
@@ -180,27 +223,65 @@ func (o Options) Validate() error {
 			}
 		}
 	}
-	if o.Primary && !slices.Contains([]Packaging{Folders, NoCloudISO, ConfigDrive}, o.Packaging) {
-		return OptionErrorf("%s writes a directory: use -o DIR", o.Packaging)
-	}
-	enc := o.Encoding
-	if enc != "" && enc != encode.None {
-		if o.Format.Source() {
-			return OptionErrorf("--encode %s: Butane is source text for people, never shipped as it is; encode the ignition format", enc)
-		}
-		for _, name := range slices.Sorted(maps.Keys(o.Formats)) {
-			if !slices.ContainsFunc(o.Formats[name], func(f profiles.Format) bool { return !f.Source() }) {
-				return OptionErrorf("--encode %s: %s's nodes get Butane only, source text for people that is never shipped; encode the ignition format", enc, name)
-			}
-		}
-		if err := pk.encodings(enc); err != nil {
+	for _, name := range slices.Sorted(maps.Keys(o.Packagings)) {
+		p, err := lookup(name)
+		if err != nil {
 			return err
 		}
-	}
-	if o.Packaging == Vagrant {
-		return o.Vagrant.validate()
+		pk := o.Packagings[name].info()
+		if !pk.offered() {
+			return OptionErrorf("--format %s=%s: no packaging --format offers; they are %s", name, pk.name, strings.Join(PackagingNames(), ", "))
+		}
+		if _, err := pk.formats(p); err != nil {
+			return OptionErrorf("--format %s=%s: %v; %s's nodes take %s", name, pk.name, err, name, strings.Join(fitting(p), ", "))
+		}
 	}
 	return nil
+}
+
+// fitting lists what --format can give a profile's nodes: the formats it
+// reads and the packagings that carry one of them.
+func fitting(p *profiles.Profile) []string {
+	var out []string
+	for _, f := range p.Formats {
+		out = append(out, string(f))
+	}
+	for _, pk := range packagings {
+		if _, err := (Options{Packaging: pk.name}).formats(p); pk.offered() && err == nil {
+			out = append(out, string(pk.name))
+		}
+	}
+	return out
+}
+
+// validateEncoding refuses an encoding that some node's config could not
+// carry as it is shipped, for every packaging of the run at once.
+func (o Options) validateEncoding(enc encode.Encoding) error {
+	if o.Format.Source() {
+		return OptionErrorf("--encode %s: Butane is source text for people, never shipped as it is; encode the ignition format", enc)
+	}
+	for _, name := range slices.Sorted(maps.Keys(o.Formats)) {
+		if !slices.ContainsFunc(o.Formats[name], func(f profiles.Format) bool { return !f.Source() }) {
+			return OptionErrorf("--encode %s: %s's nodes get Butane only, source text for people that is never shipped; encode the ignition format", enc, name)
+		}
+	}
+	var errs []error
+	for _, pk := range packagings {
+		if !o.Uses(pk.name) {
+			continue
+		}
+		err := pk.encodings(enc)
+		if err != nil && !slices.ContainsFunc(errs, func(e error) bool { return e.Error() == err.Error() }) {
+			errs = append(errs, err) // nocloud-iso and config-drive refuse alike
+		}
+	}
+	return joined(errs)
+}
+
+// Uses reports whether the run ships some nodes by packaging p: p is
+// Packaging, or some profile's in Packagings.
+func (o Options) Uses(p Packaging) bool {
+	return o.Packaging == p || slices.Contains(slices.Collect(maps.Values(o.Packagings)), p)
 }
 
 func anyEncoding(encode.Encoding) error { return nil }
@@ -351,6 +432,9 @@ func packMatchbox(_ *cluster.Cluster, nodes []node, o Options, res *Result) erro
 	}
 	for _, m := range machines {
 		res.Primary[m.Name] = "ignition/" + m.Name + ".ign"
+	}
+	if len(res.Secrets) > 0 {
+		res.warn("the Ignition configs hold the nodes' private TLS keys, and matchbox serves them over plain HTTP to any machine that presents a node's MAC: keep matchbox on a network only the nodes reach, or serve it with TLS (its -cert-file/-key-file)")
 	}
 	return nil
 }

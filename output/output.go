@@ -31,9 +31,12 @@ type Tree map[string][]byte
 
 // Options say how a tree is written.
 type Options struct {
-	// FileMode of every file; 0 means 0600 (user-data can hold keys and
-	// tokens). A tree a server reads, such as matchbox's, says 0644.
+	// FileMode of every file Modes does not name; 0 means 0600
+	// (user-data can hold keys and tokens).
 	FileMode os.FileMode
+	// Modes are the files, by path in the tree, with a permission of
+	// their own: a part a server reads, such as matchbox's, says 0644.
+	Modes map[string]os.FileMode
 	// Warn hears what went wrong after the new tree was in place (the old
 	// one could not be removed); the run still succeeded.
 	Warn func(string)
@@ -125,11 +128,12 @@ func WriteTree(dir string, t Tree, opts Options) error {
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return err
 	}
-	mode := opts.FileMode
-	if mode == 0 {
-		mode = 0o600
+	for p := range opts.Modes {
+		if _, ok := t[p]; !ok {
+			return fmt.Errorf("a file mode is given for %s, which the tree does not hold", p)
+		}
 	}
-	if err := writeFiles(tmp, t, mode); err != nil {
+	if err := writeFiles(tmp, t, opts.mode); err != nil {
 		return err
 	}
 	if err := writeNew(filepath.Join(tmp, Marker), marker(opts.CA), 0o644); err != nil {
@@ -154,6 +158,17 @@ func WriteTree(dir string, t Tree, opts Options) error {
 		opts.Warn(fmt.Sprintf("the new output is in %s, but the previous one, now at %s, could not be removed: %v; remove it by hand", dir, tmp, err))
 	}
 	return nil
+}
+
+// mode is the permission of the file at path p of the tree.
+func (o Options) mode(p string) os.FileMode {
+	if m, ok := o.Modes[p]; ok {
+		return m
+	}
+	if o.FileMode != 0 {
+		return o.FileMode
+	}
+	return 0o600
 }
 
 // markerText opens the marker; "ca sha256:..." lines follow.
@@ -266,7 +281,7 @@ func realPath(p string) string {
 	}
 }
 
-func writeFiles(root string, t Tree, mode os.FileMode) error {
+func writeFiles(root string, t Tree, mode func(string) os.FileMode) error {
 	paths := make([]string, 0, len(t))
 	dirs := map[string]bool{".": true}
 	for p := range t {
@@ -295,7 +310,7 @@ func writeFiles(root string, t Tree, mode os.FileMode) error {
 	// Two writers or more: file creation is system time, which the CPUs
 	// share out.
 	return parallel.Do(len(paths), func(i int) error {
-		return writeNew(filepath.Join(root, filepath.FromSlash(paths[i])), t[paths[i]], mode)
+		return writeNew(filepath.Join(root, filepath.FromSlash(paths[i])), t[paths[i]], mode(paths[i]))
 	})
 }
 

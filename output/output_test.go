@@ -309,6 +309,44 @@ func TestModesPastTheUmask(t *testing.T) {
 	}
 }
 
+// TestModesPerFile: a tree with parts of different permissions (a mixed
+// render: matchbox's files 0644, the others' user-data 0600) gets each
+// file its own mode past the umask; a mode for a file the tree does not
+// hold is refused before anything is written.
+func TestModesPerFile(t *testing.T) {
+	files := Tree{"ignition/n1.ign": []byte("{}"), "profiles/n1.json": []byte("{}"), "etcd-01/seed.iso": []byte("iso"), "etcd-01/user-data": []byte("x")}
+	for _, umask := range []int{0, 0o077} {
+		for _, fallback := range []os.FileMode{0, 0o640} {
+			dir := filepath.Join(t.TempDir(), "out")
+			var err error
+			opts := Options{FileMode: fallback, Modes: map[string]os.FileMode{"ignition/n1.ign": 0o644, "profiles/n1.json": 0o644, "etcd-01/user-data": 0o600}}
+			withUmask(umask, func() { err = WriteTree(dir, files, opts) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			rest := fallback
+			if rest == 0 {
+				rest = 0o600
+			}
+			want := map[string]os.FileMode{"ignition": 0o755, "ignition/n1.ign": 0o644, "profiles/n1.json": 0o644, "etcd-01/seed.iso": rest, "etcd-01/user-data": 0o600, Marker: 0o644}
+			for p, m := range want {
+				fi, err := os.Stat(filepath.Join(dir, p))
+				if err != nil || fi.Mode().Perm() != m {
+					t.Errorf("umask %03o, FileMode %04o: %s is %v, want %04o (%v)", umask, fallback, p, fi.Mode().Perm(), m, err)
+				}
+			}
+		}
+	}
+	dir := filepath.Join(t.TempDir(), "out")
+	err := WriteTree(dir, files, Options{Modes: map[string]os.FileMode{"ignition/n2.ign": 0o644}})
+	if err == nil || !strings.Contains(err.Error(), "ignition/n2.ign, which the tree does not hold") {
+		t.Errorf("a mode for no file: %v", err)
+	}
+	if _, serr := os.Stat(dir); serr == nil {
+		t.Error("a refused tree was written")
+	}
+}
+
 // WriteFile writes atomically with the mode it is given, whatever the
 // umask, over an existing file, and leaves no temporary.
 func TestWriteFile(t *testing.T) {

@@ -86,6 +86,16 @@ type Group struct {
 	Selector map[string]string `json:"selector"`
 }
 
+// The folders of the data directory Build writes.
+const (
+	profilesDir = "profiles"
+	groupsDir   = "groups"
+	ignitionDir = "ignition"
+)
+
+// Dirs are the folders Build writes at the top of the data directory.
+func Dirs() []string { return []string{profilesDir, groupsDir, ignitionDir} }
+
 // Names become file names and URL query values: keep them plain.
 var nameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$`)
 
@@ -134,9 +144,9 @@ func Build(machines []Machine, opts Options) ([]File, error) {
 			return nil, err
 		}
 		files = append(files,
-			File{"profiles/" + m.Name + ".json", pj},
-			File{"groups/" + m.Name + ".json", gj},
-			File{"ignition/" + ignID, append([]byte(nil), m.Ignition...)})
+			File{profilesDir + "/" + m.Name + ".json", pj},
+			File{groupsDir + "/" + m.Name + ".json", gj},
+			File{ignitionDir + "/" + ignID, append([]byte(nil), m.Ignition...)})
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	return files, nil

@@ -5,16 +5,23 @@ import (
 	"compress/gzip"
 	"encoding/base64"
 	"io"
+	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/kdomanski/iso9660"
 
+	"github.com/swarmboot/swarmboot/delivery/seediso"
 	"github.com/swarmboot/swarmboot/internal/consumers"
 	"github.com/swarmboot/swarmboot/internal/testutil"
+	"github.com/swarmboot/swarmboot/output"
 )
 
 func TestRenderEncodeGzip(t *testing.T) {
@@ -211,4 +218,133 @@ func mustRead(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestRenderMixedPackagings: one command ships a mixed cluster's Flatcar
+// nodes by matchbox and its Ubuntu nodes in NoCloud seeds, into one DIR,
+// each file with its mode whatever the umask; a packaging forced on nodes
+// it does not fit points at that command.
+func TestRenderMixedPackagings(t *testing.T) {
+	desc, _ := filepath.Abs("../../delivery/testdata/mixed.yaml")
+	pxe := []string{"--matchbox-url", "http://matchbox.lan:8080", "--flatcar-version", "4593.2.5"}
+	render := func(dir string, more ...string) (int, string, string) {
+		return runCLI(t, "", append(append([]string{"render", desc, "-o", dir}, more...), pxe...)...)
+	}
+	dir := filepath.Join(t.TempDir(), "pxe")
+	for _, umask := range []int{0o000, 0o077} {
+		old := syscall.Umask(umask)
+		code, _, errOut := render(dir, "--format", "flatcar=matchbox,ubuntu=nocloud-iso")
+		syscall.Umask(old)
+		if code != ExitOK {
+			t.Fatalf("exit %d\n%s", code, errOut)
+		}
+		if !strings.Contains(errOut, "wrote 9 files for 5 nodes of cluster mixed into "+dir) || !strings.Contains(errOut, "matchbox serves them over plain HTTP") {
+			t.Errorf("stderr:\n%s", errOut)
+		}
+		got := map[string]os.FileMode{}
+		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				fi, _ := d.Info()
+				rel, _ := filepath.Rel(dir, p)
+				got[rel] = fi.Mode().Perm()
+			}
+			return err
+		})
+		want := map[string]os.FileMode{output.Marker: 0o644, output.Description: 0o600}
+		for _, n := range []string{"etcd-1", "etcd-2", "etcd-3"} {
+			want[n+"/seed.iso"] = 0o600
+		}
+		for _, n := range []string{"docker-1", "docker-2"} {
+			want["profiles/"+n+".json"], want["groups/"+n+".json"], want["ignition/"+n+".ign"] = 0o644, 0o644, 0o644
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("umask %03o: files and modes (-want +got):\n%s", umask, diff)
+		}
+	}
+	if err := consumers.Matchbox(os.DirFS(dir)); err != nil {
+		t.Errorf("matchbox's tree: %v", err)
+	}
+	// --plan builds as render does: nothing to change, then the Ubuntu
+	// nodes' seeds giving way to folders.
+	if code, out, errOut := render(dir, "--plan", "--format", "flatcar=matchbox,ubuntu=nocloud-iso"); code != ExitOK || !strings.Contains(out, "Plan: 0 to add, 0 to change, 0 to remove, 5 unchanged.") {
+		t.Errorf("--plan, the same --format: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := render(dir, "--plan", "--format", "flatcar=matchbox"); code != ExitChanges || !strings.Contains(out, "etcd-1/seed.iso (removed), etcd-1/user-data (added)") || !strings.Contains(out, "Plan: 0 to add, 3 to change, 0 to remove, 2 unchanged.") {
+		t.Errorf("--plan, Ubuntu in folders: exit %d\n%s%s", code, out, errOut)
+	}
+	_, userData, _ := runCLI(t, "", "render", desc, "--node", "etcd-2")
+	label, files, err := seediso.Read([]byte(mustRead(t, filepath.Join(dir, "etcd-2", "seed.iso"))))
+	if err != nil || label != "cidata" || string(files["user-data"]) != userData {
+		t.Errorf("etcd-2's seed: %q %v (%v)", label, slices.Sorted(maps.Keys(files)), err)
+	}
+	_, ign, _ := runCLI(t, "", "render", desc, "--node", "docker-1")
+	if mustRead(t, filepath.Join(dir, "ignition", "docker-1.ign")) != ign {
+		t.Error("matchbox serves other than docker-1's Ignition config")
+	}
+	// --node prints the file a node's packaging makes for it, if one.
+	code, seed, errOut := runCLI(t, "", "render", desc, "--node", "etcd-2", "--format", "flatcar=matchbox,ubuntu=nocloud-iso")
+	if label, _, err := seediso.Read([]byte(seed)); code != ExitOK || err != nil || label != "cidata" {
+		t.Errorf("--node etcd-2: exit %d, %q %v\n%s", code, label, err, errOut)
+	}
+	if code, _, errOut := runCLI(t, "", "render", desc, "--node", "docker-1", "--format", "flatcar=matchbox,ubuntu=nocloud-iso"); code != ExitUsage || !strings.Contains(errOut, "docker-1: matchbox writes a directory, not a file per node: use -o DIR") {
+		t.Errorf("--node docker-1: exit %d\n%s", code, errOut)
+	}
+	// A default for the profiles not named: the same tree.
+	other := filepath.Join(t.TempDir(), "pxe")
+	if code, _, errOut := render(other, "--format", "nocloud-iso,flatcar=matchbox"); code != ExitOK {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	if diff := cmp.Diff(snapshot(t, dir), snapshot(t, other)); diff != "" {
+		t.Errorf("nocloud-iso,flatcar=matchbox made another tree:\n%s", diff)
+	}
+	// One packaging for every node names each it does not fit, and the
+	// command that fits; the output is left as it was.
+	before := snapshot(t, dir)
+	for format, nodes := range map[string]string{
+		"matchbox":    "etcd-1 (ubuntu: cloud-config), etcd-2 (ubuntu: cloud-config), etcd-3 (ubuntu: cloud-config)",
+		"nocloud-iso": "docker-1 (flatcar: ignition, butane, coreos-cloudconfig), docker-2 (flatcar: ignition, butane, coreos-cloudconfig)",
+	} {
+		code, _, errOut := runCLI(t, "", "render", desc, "-o", dir, "--format", format)
+		if code != ExitUsage || !strings.Contains(errOut, "format "+format+" does not apply to "+nodes+"; give each profile its own in one run: --format flatcar=matchbox,ubuntu=nocloud-iso ") {
+			t.Errorf("--format %s: exit %d\n%s", format, code, errOut)
+		}
+	}
+	if diff := cmp.Diff(before, snapshot(t, dir)); diff != "" {
+		t.Errorf("a refused render changed the output:\n%s", diff)
+	}
+}
+
+// TestRenderMixedRefusals: every packaging's refusals in one run, and
+// what --format PROFILE=... cannot say.
+func TestRenderMixedRefusals(t *testing.T) {
+	desc := strings.Replace(mustRead(t, "../../delivery/testdata/mixed.yaml"), `, mac: "52:54:00:88:00:12"`, "", 1)
+	desc = strings.Replace(desc, `, mac: "52:54:00:88:00:22"`, "", 1)
+	dir := filepath.Join(t.TempDir(), "out")
+	code, _, errOut := runCLI(t, desc, "render", "-", "-o", dir, "--format", "flatcar=matchbox,ubuntu=config-drive")
+	for _, want := range []string{"add `mac:` to etcd-2 in <stdin>", "matchbox needs --matchbox-url", "--flatcar-version", "`mac:` on docker-2 in <stdin>"} {
+		if code != ExitUsage || !strings.Contains(errOut, want) {
+			t.Errorf("exit %d, want 2 naming %q:\n%s", code, want, errOut)
+		}
+	}
+	for _, tc := range []struct{ format, want string }{
+		{"flatcar=matchbox,flatcar=ignition", "--format: flatcar is given twice"},
+		{"matchbox,ignition,ubuntu=cloud-config", "matchbox and ignition both serve the profiles not named"},
+		{"ubuntu=floppy", `--format ubuntu=floppy: unknown format "floppy"`},
+		{"ubuntu=vagrant", `--format ubuntu=vagrant: unknown format "vagrant"`},
+		{"flatcar=nocloud-iso", "--format flatcar=nocloud-iso: profile flatcar does not read cloud-config; flatcar's nodes take ignition, butane, coreos-cloudconfig, matchbox"},
+		{"flatcar=matchbox,", "give PROFILE=FORMAT items separated by commas"},
+	} {
+		if code, _, errOut := runCLI(t, desc, "render", "-", "-o", dir, "--format", tc.format); code != ExitUsage || !strings.Contains(errOut, tc.want) {
+			t.Errorf("--format %s: exit %d\n%s", tc.format, code, errOut)
+		}
+	}
+	if _, err := os.Stat(dir); err == nil {
+		t.Error("a refused render wrote the output")
+	}
+	code, help, _ := runCLI(t, "", "render", "--help")
+	for _, want := range []string{"--format flatcar=matchbox,ubuntu=nocloud-iso", "A profile not named keeps what it gets without --format", "(--format nocloud-iso,flatcar=matchbox)"} {
+		if code != ExitOK || !strings.Contains(help, want) {
+			t.Errorf("render --help lacks %q", want)
+		}
+	}
 }

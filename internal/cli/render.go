@@ -32,17 +32,24 @@ With --node NAME, prints that node's config to standard output, to pipe into
 a cloud CLI. With --nodes SELECTOR, writes only the selected nodes' folders
 (the others still count: etcd member lists and discovery URLs name every
 node), into a folder that holds no other node's output (it is replaced
-whole); one run gives each profile its own format with --format
-PROFILE=FORMAT,...:
+whole); one run gives each profile its own format or packaging instead
+(--format PROFILE=FORMAT,...):
   --nodes etcd-01,etcd-02     by name
   --nodes role=docker         by role (etcd, docker, manager)
   --nodes profile=flatcar     by profile
 FILE may be - for standard input.
 
-Formats (--format): %s, for every node, or per profile
-(--format flatcar=ignition,ubuntu=cloud-config; a family names its releases:
-debian=cloud-config); and
-%s
+Formats (--format): %s;
+and the packagings:
+%sOne applies to every node. Or give each profile (or family: debian names its
+releases) its own, all in one DIR:
+  --format flatcar=ignition,ubuntu=cloud-config
+  --format flatcar=matchbox,ubuntu=nocloud-iso   matchbox's tree beside
+                                                 DIR/<node>/seed.iso
+A profile not named keeps what it gets without --format, its own format in
+DIR/<node>/: a list names only what changes, so giving one profile a
+packaging never changes another's output. An item without PROFILE= serves
+the profiles not named (--format nocloud-iso,flatcar=matchbox).
 Encodings (--encode): none, gzip, base64, gzip+base64. cloud-init and
 coreos-cloudinit inflate gzip user-data; Ignition does not, so for Ignition
 gzip means a small wrapper config carrying the real one gzipped.
@@ -59,7 +66,7 @@ func renderCommand() command {
 			var o swarmboot.Options
 			fs.StringVarP(&o.Output, "output", "o", "", "write every node's folder into `DIR`")
 			fs.StringVarP(&o.Node, "node", "n", "", "print one node's config to standard output")
-			format := fs.StringP("format", "f", "", "a `FORMAT` for every node, or PROFILE=FORMAT,... per profile")
+			format := fs.StringP("format", "f", "", "a `FORMAT` or packaging for every node, or PROFILE=FORMAT,... per profile")
 			enc := fs.StringP("encode", "e", "none", "encode configs: none, gzip, base64, gzip+base64")
 			tgt := fs.StringP("target", "t", "", "check sizes against a provider's user-data limit")
 			fs.StringVar(&o.Nodes, "nodes", "", "with -o: only these nodes: `NAMES`, role=ROLE or profile=PROFILE")
@@ -80,7 +87,7 @@ func renderCommand() command {
 					return err
 				}
 				d := &o.Delivery
-				if d.Format, d.Formats, d.Packaging, err = parseFormat(*format); err != nil {
+				if err := parseFormat(*format, d); err != nil {
 					return err
 				}
 				if d.Encoding, err = encode.ParseEncoding(*enc); err != nil {
@@ -104,10 +111,10 @@ func renderCommand() command {
 				case *planOnly && o.Output == "":
 					return usagef("--plan compares with an output folder: give -o DIR")
 				}
-				if d.Packaging != delivery.Matchbox {
+				if !d.Uses(delivery.Matchbox) {
 					for _, name := range matchboxFlags {
 						if fs.Changed(name) {
-							return usagef("--%s applies to --format matchbox only", name)
+							return usagef("--%s applies to matchbox only (--format matchbox, or PROFILE=matchbox)", name)
 						}
 					}
 				}
@@ -132,7 +139,7 @@ func renderCommand() command {
 					data := res.Files[res.Nodes[0].Primary]
 					if binary(data) && isTerminal(e.stdout) {
 						res.Close()
-						return usagef("%s is binary (%s): redirect standard output to a file (> %s), or pipe it to a cloud CLI", res.Nodes[0].Primary, describe(d), path.Base(res.Nodes[0].Primary))
+						return usagef("%s is binary (%s): redirect standard output to a file (> %s), or pipe it to a cloud CLI", res.Nodes[0].Primary, describe(d, res.Nodes[0]), path.Base(res.Nodes[0].Primary))
 					}
 					if err := commit(e, res); err != nil {
 						return err
@@ -149,30 +156,49 @@ func renderCommand() command {
 // matchboxFlags apply to --format matchbox only.
 var matchboxFlags = []string{"matchbox-url", "flatcar-channel", "flatcar-version", "fcos-stream", "fcos-version", "remote-assets", "kernel-arg"}
 
-// parseFormat reads --format: "" (each profile's defaults), one format or
-// packaging for every node, or PROFILE=FORMAT,... per profile.
-func parseFormat(s string) (profiles.Format, map[string][]profiles.Format, delivery.Packaging, error) {
+// parseFormat reads --format into d: "" (each profile's own), one format
+// or packaging for every node, or PROFILE=FORMAT,... per profile, where
+// FORMAT may be a packaging, and an item without PROFILE= serves the
+// profiles not named.
+func parseFormat(s string, d *delivery.Options) error {
 	if !strings.Contains(s, "=") {
-		f, p, err := delivery.ParseFormat(s)
-		return f, nil, p, err
+		var err error
+		d.Format, d.Packaging, err = delivery.ParseFormat(s)
+		return err
 	}
-	per := map[string][]profiles.Format{}
+	d.Formats, d.Packagings = map[string][]profiles.Format{}, map[string]delivery.Packaging{}
+	rest := ""
 	for _, item := range strings.Split(s, ",") {
-		name, value, ok := strings.Cut(item, "=")
+		name, value, per := strings.Cut(item, "=")
 		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
-		if !ok || name == "" || value == "" {
-			return "", nil, "", usagef("--format %s: give PROFILE=FORMAT items separated by commas, e.g. flatcar=ignition,ubuntu=cloud-config", s)
+		switch {
+		case !per && name != "" && rest == "":
+			rest = name
+			var err error
+			if d.Format, d.Packaging, err = delivery.ParseFormat(name); err != nil {
+				return err
+			}
+			continue
+		case !per && name != "":
+			return usagef("--format %s: %s and %s both serve the profiles not named; give one", s, rest, name)
+		case name == "" || value == "":
+			return usagef("--format %s: give PROFILE=FORMAT items separated by commas, e.g. flatcar=matchbox,ubuntu=nocloud-iso", s)
 		}
-		if _, dup := per[name]; dup {
-			return "", nil, "", usagef("--format: %s is given twice", name)
+		_, dup := d.Formats[name]
+		if _, dupPk := d.Packagings[name]; dup || dupPk {
+			return usagef("--format: %s is given twice", name)
 		}
-		f, ok := profiles.ParseFormat(value)
-		if !ok {
-			return "", nil, "", usagef("--format %s=%s: unknown format; formats are %s (a packaging applies to every node)", name, value, profiles.JoinFormats(profiles.AllFormats()))
+		f, pk, err := delivery.ParseFormat(value)
+		switch {
+		case err != nil:
+			return usagef("--format %s=%s: %v", name, value, err)
+		case pk != delivery.Folders:
+			d.Packagings[name] = pk
+		default:
+			d.Formats[name] = []profiles.Format{f}
 		}
-		per[name] = []profiles.Format{f}
 	}
-	return "", per, delivery.Folders, nil
+	return nil
 }
 
 // commonFlags are the flags of every command that builds and writes:
@@ -239,10 +265,10 @@ func warn(e env, res *swarmboot.Result) {
 // binary: bytes a terminal cannot show (gzip, a seed image).
 func binary(data []byte) bool { return !utf8.Valid(data) || bytes.IndexByte(data, 0) >= 0 }
 
-// describe names what made the output binary.
-func describe(d *delivery.Options) string {
-	if d.Packaging != delivery.Folders {
-		return string(d.Packaging)
+// describe names what made node n's output binary.
+func describe(d *delivery.Options, n swarmboot.Node) string {
+	if n.Packaging != delivery.Folders {
+		return string(n.Packaging)
 	}
 	return "--encode " + string(d.Encoding)
 }
