@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -124,6 +125,17 @@ func TestBoot(t *testing.T) {
 			t.Fatal(err)
 		}
 		logNICNames(t, c, added...)
+		// Its only drive was the config drive: cloud-init must say it
+		// read that (cloud-final's last line names the datasource).
+		journal, err := os.ReadFile(c.VMs[added[0]].Journal())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds := regexp.MustCompile(`Datasource DataSourceConfigDrive \[[^\]]*\]\[source=[^\]]+\]`).Find(journal)
+		if ds == nil {
+			t.Fatalf("%s: cloud-init did not name the ConfigDrive datasource in the journal", added[0])
+		}
+		t.Logf("%s booted from swarmboot's config drive: %s", added[0], ds)
 		r, table, err := c.Verify(ctx, 3*time.Minute)
 		if err != nil || !r.Healthy {
 			t.Fatalf("after growing: %v %s\n%s", err, Failing(r), table)
