@@ -27,26 +27,11 @@ type NodeCert struct {
 // that changed since, do not stop that: it is still the node's current
 // one); an error means the CA itself cannot be read.
 func NodeCerts(c *cluster.Cluster, dir string, now time.Time) ([]NodeCert, error) {
-	s, unlock, err := readStore(dir)
+	_, slots, unlock, err := assessNodes(c, dir, now)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	set, err := SettingsOf(c, now).norm()
-	if err != nil {
-		return nil, err
-	}
-	if err := s.usable(set.Now); err != nil {
-		return nil, err
-	}
-	slots, err := newSlots(Requests(c))
-	if err != nil {
-		return nil, err
-	}
-	slots = slots[:len(slots)-1] // the operator's own is not a node's
-	if err := s.assess(slots, set, true); err != nil {
-		return nil, err
-	}
 	out := make([]NodeCert, len(slots))
 	for i, sl := range slots {
 		nc := NodeCert{Node: sl.name, State: sl.verdict.state}

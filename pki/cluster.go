@@ -86,26 +86,11 @@ func Prepare(c *cluster.Cluster, dir string, now time.Time, readOnly bool) (*Pre
 // (validate): from dir as it is. A missing CA wraps ErrNoCA, anything
 // to issue ErrWouldIssue.
 func Load(c *cluster.Cluster, dir string, now time.Time) (map[string]Material, error) {
-	s, unlock, err := readStore(dir)
+	s, slots, unlock, err := assessNodes(c, dir, now)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	set, err := SettingsOf(c, now).norm()
-	if err != nil {
-		return nil, err
-	}
-	if err := s.usable(set.Now); err != nil {
-		return nil, err
-	}
-	slots, err := newSlots(Requests(c))
-	if err != nil {
-		return nil, err
-	}
-	slots = slots[:len(slots)-1] // the client's is not needed here
-	if err := s.assess(slots, set, true); err != nil {
-		return nil, err
-	}
 	out := make(map[string]Material, len(slots))
 	var todo []*slot
 	for i := range slots {
@@ -122,6 +107,38 @@ func Load(c *cluster.Cluster, dir string, now time.Time) (map[string]Material, e
 		return nil, fmt.Errorf("%w for %s", ErrWouldIssue, listSlots(todo))
 	}
 	return out, nil
+}
+
+// assessNodes reads dir under the shared lock and assesses what it holds
+// for each node of c (the operator's own certificate left out), for the
+// readers that write nothing. unlock releases the lock.
+func assessNodes(c *cluster.Cluster, dir string, now time.Time) (*Store, []slot, func(), error) {
+	s, unlock, err := readStore(dir)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	slots, err := assess(c, s, now)
+	if err != nil {
+		unlock()
+		return nil, nil, nil, err
+	}
+	return s, slots, unlock, nil
+}
+
+func assess(c *cluster.Cluster, s *Store, now time.Time) ([]slot, error) {
+	set, err := SettingsOf(c, now).norm()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.usable(set.Now); err != nil {
+		return nil, err
+	}
+	slots, err := newSlots(Requests(c))
+	if err != nil {
+		return nil, err
+	}
+	slots = slots[:len(slots)-1] // the operator's own is not a node's
+	return slots, s.assess(slots, set, true)
 }
 
 // envFile is client/env, which the operator sources for the docker CLI

@@ -5,13 +5,8 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -113,41 +108,20 @@ func verifyCommand() command {
 // errUnhealthy: the report said it all; exit 1.
 var errUnhealthy = fmt.Errorf("%w: unhealthy", errReported)
 
-// nodeCerts reads the certificate the PKI holds for each node,
-// DIR/nodes/NAME/cert.pem (a node without one is left out), for verify to
-// compare with what the node serves.
-//
-// STOPGAP, kept alone on purpose: the pki package's own loader replaces
-// this function once it has one. Until then it reads only regular files,
-// at most 64 KiB each.
+// nodeCerts is the certificate the PKI holds for each node (a node
+// without one is left out), read by the pki package as strictly as a
+// render reads it, for verify to compare with what the node serves.
 func nodeCerts(dir string, c *cluster.Cluster) (map[string]*x509.Certificate, error) {
+	certs, err := pki.NodeCerts(c, dir, time.Now())
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]*x509.Certificate{}
-	for _, n := range c.Nodes {
-		path := filepath.Join(dir, "nodes", n.Name, "cert.pem")
-		f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW, 0)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		data, err := io.ReadAll(io.LimitReader(f, 64<<10+1))
-		fi, serr := f.Stat()
-		f.Close()
-		switch {
-		case serr != nil || !fi.Mode().IsRegular():
-			return nil, fmt.Errorf("%s: not a regular file", path)
-		case err != nil:
-			return nil, err
-		case len(data) > 64<<10:
-			return nil, fmt.Errorf("%s: larger than 64 KiB, not a certificate", path)
-		}
-		b, _ := pem.Decode(data)
-		if b == nil || b.Type != "CERTIFICATE" {
-			return nil, fmt.Errorf("%s: no PEM certificate in it; re-render to re-issue it", path)
-		}
-		if out[n.Name], err = x509.ParseCertificate(b.Bytes); err != nil {
-			return nil, fmt.Errorf("%s: %v; re-render to re-issue it", path, err)
+	for _, nc := range certs {
+		if b, _ := pem.Decode(nc.PEM); b != nil {
+			if out[nc.Node], err = x509.ParseCertificate(b.Bytes); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return out, nil
