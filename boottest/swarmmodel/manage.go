@@ -39,7 +39,7 @@ type timing struct {
 func defaultTiming() timing {
 	return timing{
 		etcdRequestTimeout:     3 * time.Second,
-		engineRequestTimeout:   30 * time.Second,
+		engineRequestTimeout:   2 * time.Minute, // swarm: 30 s (README, deliberate differences)
 		pendingCheckInterval:   10 * time.Second,
 		pendingMinBackoff:      30 * time.Second,
 		pendingBackoffUnit:     time.Second,
