@@ -73,7 +73,7 @@ func init() {
 		Formats:     []Format{Ignition, Butane, CoreOSCloudConfig},
 		Defaults:    []Format{Ignition, Butane},
 		Releases: []Release{
-			{Version: "stable", Codename: "4593.2.5", Docker: "28.0.4", Etcd: "v3.5.17 image (etcd.image)", Evidence: FromSources},
+			{Version: "stable", Codename: flatcarStable, Docker: "28.0.4", Etcd: "v3.5.17 image (etcd.image)", Evidence: FromSources},
 			{Version: "alpha", Codename: "", Docker: "29.1.3", Etcd: "v3.5.17 image (etcd.image)", Evidence: FromSources},
 			{Version: "main", Codename: "", Docker: "29.5.2", Etcd: "v3.5.17 image (etcd.image)", Evidence: FromSources},
 		},
@@ -94,6 +94,17 @@ func init() {
 		SELinux:  SELinuxPermissive,
 		Ignition: IgnitionTarget{Variant: "flatcar", Version: "1.0.0", Spec: "3.3.0", User: "core"},
 		Shell:    "/bin/sh",
+		// matchbox's examples/profiles/flatcar.json: the PXE kernel and
+		// image, flatcar.config.url, and flatcar.first_boot so Ignition
+		// runs on this (every) PXE boot.
+		PXE: &PXE{
+			Name: "Flatcar Container Linux", Channel: "channel", Channels: []string{"stable", "beta", "alpha", "lts"}, Example: flatcarStable,
+			LocalAssets:  "/assets/flatcar/{version}",
+			RemoteAssets: "https://{channel}.release.flatcar-linux.net/amd64-usr/{version}",
+			Kernel:       "{assets}/flatcar_production_pxe.vmlinuz",
+			Initrd:       []string{"{assets}/flatcar_production_pxe_image.cpio.gz"},
+			Args:         []string{"initrd=flatcar_production_pxe_image.cpio.gz", "flatcar.config.url={ignition}", "flatcar.first_boot=yes"},
+		},
 		// Flatcar's box is outside Vagrant's catalogue: its metadata URL.
 		Vagrant: &VagrantBox{Name: "flatcar-stable", URL: "https://stable.release.flatcar-linux.net/amd64-usr/current/flatcar_production_vagrant.json"},
 	})
@@ -120,7 +131,20 @@ func init() {
 		// Enforcing: the containers' bind mounts are relabelled (z).
 		SELinux:  SELinuxEnforcing,
 		Ignition: IgnitionTarget{Variant: "fcos", Version: "1.4.0", Spec: "3.3.0", User: "core"},
-		Shell:    "/bin/sh",
+		// matchbox's examples/profiles/fedora-coreos.json, with the
+		// artifact names FCOS uses now (live-kernel.x86_64; builds before
+		// about FCOS 40 used live-kernel-x86_64). The live image runs from
+		// RAM and fetches its rootfs itself, so that one is a full URL.
+		PXE: &PXE{
+			Name: "Fedora CoreOS", Channel: "stream", Channels: []string{"stable", "testing", "next"}, Example: "42.20250914.3.0",
+			LocalAssets:  "/assets/fedora-coreos",
+			RemoteAssets: "https://builds.coreos.fedoraproject.org/prod/streams/{channel}/builds/{version}/x86_64",
+			Kernel:       "{assets}/fedora-coreos-{version}-live-kernel.x86_64",
+			Initrd:       []string{"--name main {assets}/fedora-coreos-{version}-live-initramfs.x86_64.img"},
+			Args: []string{"initrd=main", "coreos.live.rootfs_url={assets_url}/fedora-coreos-{version}-live-rootfs.x86_64.img",
+				"ignition.firstboot", "ignition.platform.id=metal", "ignition.config.url={ignition}"},
+		},
+		Shell: "/bin/sh",
 	})
 	register(&Profile{
 		Name:        "coreos",
@@ -150,6 +174,9 @@ func init() {
 		Vagrant: &VagrantBox{Name: "coreos-stable"},
 	})
 }
+
+// flatcarStable is the Flatcar stable release the contract was read at.
+const flatcarStable = "4593.2.5"
 
 // nicNames: systemd's predictable names (ens3, enp1s0, eno1) and the
 // kernel's (eth0), which a system keeps with net.ifnames=0 (Flatcar's EC2

@@ -170,7 +170,9 @@ type Profile struct {
 	// Vagrant is the box `swarmboot vagrant` boots this system from (the
 	// description's vagrant box overrides it); nil: no box is known.
 	Vagrant *VagrantBox
-	Shell   string // a POSIX shell for the units' ExecStartPre
+	// PXE is how matchbox network-boots the system; nil: matchbox cannot.
+	PXE   *PXE
+	Shell string // a POSIX shell for the units' ExecStartPre
 }
 
 // Packages are a system's packages for each kind of node.
@@ -213,6 +215,25 @@ func checked(c *Contract) Evidence {
 }
 
 // Release is one release of a target system and what it ships.
+// PXE is how matchbox network-boots a system (delivery/matchbox), as
+// matchbox's examples/profiles do it: where its kernel and initramfs are,
+// and the kernel arguments that point its Ignition at matchbox. In the
+// strings, {version} and {channel} are the release, {assets} the folder
+// of its files (a path matchbox serves, or the release servers' URL),
+// {assets_url} that folder as an absolute URL, and {ignition} the node's
+// config URL.
+type PXE struct {
+	Name     string   // the system's name, for matchbox's profile names
+	Channels []string // release channels (streams), the default first
+	Channel  string   // what the system calls one: channel, stream
+	Example  string   // a release to name in messages
+	// LocalAssets is the folder under matchbox's assets, laid out by its
+	// get-* script; RemoteAssets the release servers' folder.
+	LocalAssets, RemoteAssets string
+	Kernel                    string
+	Initrd, Args              []string
+}
+
 // VagrantBox is the Vagrant box that boots a system: its name and, for a
 // box outside Vagrant's catalogue, the URL of its metadata.
 type VagrantBox struct{ Name, URL string }

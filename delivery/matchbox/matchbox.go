@@ -133,7 +133,8 @@ func Build(machines []Machine, opts Options) ([]File, error) {
 			return nil, err
 		}
 		ignID := m.Name + ".ign"
-		p := Profile{ID: m.Name, Name: m.Name + " (" + osName[m.OS] + ")", Boot: boot, IgnitionID: ignID}
+		x, _ := pxe(m.OS) // netBoot found it
+		p := Profile{ID: m.Name, Name: m.Name + " (" + x.Name + ")", Boot: boot, IgnitionID: ignID}
 		g := Group{ID: m.Name, Name: m.Name, Profile: m.Name, Selector: map[string]string{"mac": mac}}
 		pj, err := marshal(p)
 		if err != nil {
@@ -151,8 +152,6 @@ func Build(machines []Machine, opts Options) ([]File, error) {
 	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
 	return files, nil
 }
-
-var osName = map[string]string{"flatcar": "Flatcar Container Linux", "fcos": "Fedora CoreOS"}
 
 func baseURL(raw string) (string, error) {
 	u, err := url.Parse(raw)

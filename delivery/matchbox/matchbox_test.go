@@ -200,10 +200,10 @@ func TestBuildRejects(t *testing.T) {
 		{"not JSON", with(func(m *Machine) { m.Ignition = []byte("variant: flatcar\n") }), nil, "not JSON"},
 		{"no URL", machines(), func(o *Options) { o.URL = "" }, "want http://HOST[:PORT]"},
 		{"URL with query", machines(), func(o *Options) { o.URL = "http://m:8080/?a=b" }, "want http://HOST[:PORT]"},
-		{"no Flatcar version", machines(), func(o *Options) { o.FlatcarVersion = "" }, "Flatcar version"},
+		{"no Flatcar version", machines(), func(o *Options) { o.FlatcarVersion = "" }, "Flatcar Container Linux version \"\": set one, e.g. 4593.2.5"},
 		{"bad channel", machines(), func(o *Options) { o.FlatcarChannel = "edge" }, `channel "edge"`},
 		{"bad stream", machines(), func(o *Options) { o.FCOSStream = "rawhide" }, `stream "rawhide"`},
-		{"version with slash", machines(), func(o *Options) { o.FCOSVersion = "../x" }, "FCOS version"},
+		{"version with slash", machines(), func(o *Options) { o.FCOSVersion = "../x" }, "Fedora CoreOS version \"../x\""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -78,7 +78,7 @@ func renderCommand() command {
 			fs.StringVar(&m.FlatcarChannel, "flatcar-channel", "stable", "matchbox: Flatcar channel")
 			fs.StringVar(&m.FlatcarVersion, "flatcar-version", "", "matchbox: Flatcar release, e.g. "+matchbox.ExampleFlatcarVersion())
 			fs.StringVar(&m.FCOSStream, "fcos-stream", "stable", "matchbox: Fedora CoreOS stream")
-			fs.StringVar(&m.FCOSVersion, "fcos-version", "", "matchbox: Fedora CoreOS release, e.g. "+matchbox.ExampleFCOSVersion)
+			fs.StringVar(&m.FCOSVersion, "fcos-version", "", "matchbox: Fedora CoreOS release, e.g. "+matchbox.ExampleFCOSVersion())
 			fs.BoolVar(&m.RemoteAssets, "remote-assets", false, "matchbox: kernel and initrd from the OS's servers, not matchbox's /assets")
 			fs.StringSliceVar(&m.ExtraArgs, "kernel-arg", nil, "matchbox: extra kernel argument (repeatable)")
 			return func(e env, args []string) error {
