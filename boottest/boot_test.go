@@ -339,7 +339,11 @@ func logNICNames(t *testing.T, c *Cluster, nodes ...string) {
 		if len(nics) == 0 || strings.HasPrefix(nics[0], "eth") {
 			t.Fatalf("%s: no NIC renamed from its kernel name (%v); predictable names are off", name, nics)
 		}
-		t.Logf("%s: its NIC is %s (udev's predictable name), addressed from the profile's NIC names", name, nics[0])
+		how := "the profile's NIC names"
+		if n := nodeNamed(c.Desc, name); n.MAC != "" {
+			how = "its MAC"
+		}
+		t.Logf("%s: its NIC is %s (udev's predictable name), addressed through %s", name, nics[0], how)
 	}
 }
 
