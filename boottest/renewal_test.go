@@ -15,7 +15,7 @@ import (
 
 // checkRenewal renews the certificates of a running TLS cluster whose
 // certificates expire minutes after it is ready (testdata/docker29.yaml:
-// tls.validity 22m), the way an operator does: `swarmboot pki renew
+// tls.validity 30m: a TCG boot took up to 19 minutes), the way an operator does: `swarmboot pki renew
 // --force`, then `swarmboot pki publish` for every node but one. Each
 // published node's agent must install its certificate (verify shows every
 // endpoint of it serving the PKI's, and each pick-up is logged), dockerd's
