@@ -444,6 +444,13 @@ func TestBootDocker29(t *testing.T) {
 	}
 	steadyAcrossTTL(ctx, t, c)
 	t.Run("TLS", func(t *testing.T) { checkTLS(ctx, t, c) })
+	// Renewal runs past the certificates' end (30 minutes after the
+	// render), which CI's budget does not hold beside the other boots:
+	// make boot-all runs it (run.sh sets SWARMBOOT_BOOTTEST_RENEWAL).
+	if os.Getenv("SWARMBOOT_BOOTTEST_RENEWAL") == "" {
+		t.Log("renewal: not run here; SWARMBOOT_BOOTTEST_RENEWAL=1 (make boot-all) runs it")
+		return
+	}
 	t.Run("renewal", func(t *testing.T) { checkRenewal(ctx, t, c) })
 }
 
