@@ -41,18 +41,7 @@ func TestPublishReachesNodes(t *testing.T) {
 	for _, tool := range []string{"curl", "openssl"} {
 		testutil.NeedTool(t, tool, tool)
 	}
-	dir := t.TempDir()
-	file, rendered, pkiDir := filepath.Join(dir, "cluster.yaml"), filepath.Join(dir, "out"), filepath.Join(dir, "pki")
-	if err := os.WriteFile(file, []byte(verifyCluster), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if code, _, errOut := runCLI(t, "", "render", file, "-o", rendered, "--pki", pkiDir); code != ExitOK {
-		t.Fatalf("render: exit %d\n%s", code, errOut)
-	}
-	c, rep, err := cluster.LoadFile(file)
-	if err != nil || rep.Err(false) != nil {
-		t.Fatal(err, rep.Err(false))
-	}
+	file, rendered, pkiDir, c := renderVerifyCluster(t)
 	nettest.Bridge(t, "br0", netip.MustParsePrefix("10.77.0.1/24"))
 
 	// No member up: every node fails, each error naming the URLs asked.

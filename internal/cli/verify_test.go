@@ -126,18 +126,7 @@ func TestVerifyCluster(t *testing.T) {
 		return
 	}
 	etcdBin := testutil.NeedTool(t, "etcd", "etcd-server")
-	dir := t.TempDir()
-	file, rendered, pkiDir := filepath.Join(dir, "cluster.yaml"), filepath.Join(dir, "out"), filepath.Join(dir, "pki")
-	if err := os.WriteFile(file, []byte(verifyCluster), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if code, _, errOut := runCLI(t, "", "render", file, "-o", rendered, "--pki", pkiDir); code != ExitOK {
-		t.Fatalf("render: exit %d\n%s", code, errOut)
-	}
-	c, rep, err := cluster.LoadFile(file)
-	if err != nil || rep.Err(false) != nil {
-		t.Fatal(err, rep.Err(false))
-	}
+	file, rendered, pkiDir, c := renderVerifyCluster(t)
 	client := operatorClient(t, pkiDir)
 
 	nettest.Bridge(t, "br0", netip.MustParsePrefix("10.77.0.1/24"))
@@ -365,4 +354,23 @@ func register(t *testing.T, client *http.Client, member, addr string) {
 	if resp.StatusCode/100 != 2 {
 		t.Fatalf("registering %s: %s", addr, resp.Status)
 	}
+}
+
+// renderVerifyCluster renders verifyCluster with TLS through the CLI into
+// a fresh folder: the description, the output, the PKI, and the cluster.
+func renderVerifyCluster(t *testing.T) (file, rendered, pkiDir string, c *cluster.Cluster) {
+	t.Helper()
+	dir := t.TempDir()
+	file, rendered, pkiDir = filepath.Join(dir, "cluster.yaml"), filepath.Join(dir, "out"), filepath.Join(dir, "pki")
+	if err := os.WriteFile(file, []byte(verifyCluster), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := runCLI(t, "", "render", file, "-o", rendered, "--pki", pkiDir); code != ExitOK {
+		t.Fatalf("render: exit %d\n%s", code, errOut)
+	}
+	c, rep, err := cluster.LoadFile(file)
+	if err != nil || rep.Err(false) != nil {
+		t.Fatal(err, rep.Err(false))
+	}
+	return file, rendered, pkiDir, c
 }
