@@ -3,6 +3,7 @@
 package boottest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -239,7 +240,7 @@ func powerOffFirstMember(ctx context.Context, t *testing.T, c *Cluster, first No
 	}
 	c.VMs[first.Name].PowerOff()
 	off := time.Now()
-	err = Eventually(ctx, time.Minute, "quorum with the first member down", t.Logf, func(ctx context.Context) error {
+	err = Eventually(ctx, 2*time.Minute, "quorum with the first member down", t.Logf, func(ctx context.Context) error {
 		if err := c.Check.EtcdPut(ctx, c.Running("etcd"), "/boottest/quorum", time.Now().String()); err != nil {
 			return err
 		}
@@ -383,7 +384,29 @@ func bootAndWait(ctx context.Context, t *testing.T, b Boot) (*Cluster, Prepared,
 	if err := Eventually(ctx, 2*time.Minute, "cluster steady after boot", t.Logf, c.CheckSteady); err != nil {
 		t.Fatal(err)
 	}
+	checkEtcdTuned(t, c, prep)
 	return c, prep, ms, ready
+}
+
+// etcdTookVariable is etcd's line (3.4's text and 3.6's JSON alike) for a
+// setting it read from its environment.
+var etcdTookVariable = regexp.MustCompile(`recognized and used environment variable.*ETCD_HEARTBEAT_INTERVAL`)
+
+// checkEtcdTuned: where a node's user-data carries the operator's etcd
+// drop-in (testdata/snippets/slow-etcd.yaml, merged as a snippet), its etcd
+// must have read it. Without it, the etcd members of VMs sharing two
+// emulated cores elect leaders over and over, and the boot fails on time.
+func checkEtcdTuned(t *testing.T, c *Cluster, prep Prepared) {
+	t.Helper()
+	for _, n := range c.Desc.WithRole("etcd") {
+		ud, err := os.ReadFile(filepath.Join(prep.Rendered, n.Name, "user-data"))
+		if err != nil || !bytes.Contains(ud, []byte("ETCD_HEARTBEAT_INTERVAL")) {
+			continue
+		}
+		if !etcdTookVariable.MatchString(c.VMs[n.Name].ThisBoot(c.VMs[n.Name].Journal())) {
+			t.Errorf("%s: its user-data sets ETCD_HEARTBEAT_INTERVAL (a snippet's drop-in), but etcd's journal does not say it read it", n.Name)
+		}
+	}
 }
 
 // pickNode returns the last node with role that is neither of the names.

@@ -25,8 +25,17 @@ func (c *Cluster) WaitReady(ctx context.Context, timeout time.Duration, logf fun
 	}
 	err := Eventually(ctx, timeout, "every VM ready", logf, func(ctx context.Context) error {
 		var waiting []string
-		etcdUp := c.Running("etcd")
-		regs, regErr := c.Check.SwarmRegistrations(ctx, etcdUp)
+		// Registrations are read once a poll, and only while a node waits
+		// for its own: every question is a TLS handshake on a VM that
+		// shares two emulated cores with the others.
+		var regs map[string]Registration
+		var regErr error
+		registrations := func() (map[string]Registration, error) {
+			if regs == nil && regErr == nil {
+				regs, regErr = c.Check.SwarmRegistrations(ctx, c.Running("etcd"))
+			}
+			return regs, regErr
+		}
 		for _, n := range c.Desc.Nodes {
 			m := ms[n.Name]
 			if m == nil {
@@ -34,8 +43,10 @@ func (c *Cluster) WaitReady(ctx context.Context, timeout time.Duration, logf fun
 			}
 			v := c.VMs[n.Name]
 			since := time.Since(v.Started)
-			mark := func(d *time.Duration, ok bool) bool {
-				if ok && *d == 0 {
+			// mark asks ok only until the stage is reached: a stage once
+			// reached stays so, and asking again only loads the VM.
+			mark := func(d *time.Duration, ok func() bool) bool {
+				if *d == 0 && ok() {
 					*d = since
 				}
 				return *d != 0
@@ -43,25 +54,23 @@ func (c *Cluster) WaitReady(ctx context.Context, timeout time.Duration, logf fun
 			// cloud-init's end is recorded, not required (Ignition nodes
 			// have none; the checks below are what counts), also after a
 			// node is ready.
-			mark(&m.CloudInit, logSays(v, cloudInitDone))
+			mark(&m.CloudInit, func() bool { return logSays(v, cloudInitDone) })
 			if m.Ready != 0 {
 				continue
 			}
 			ok := true
-			if n.Has("etcd") && !mark(&m.Etcd, c.Check.EtcdHealthy(ctx, n) == nil) {
+			if n.Has("etcd") && !mark(&m.Etcd, func() bool { return c.Check.EtcdHealthy(ctx, n) == nil }) {
 				ok = false
 			}
 			if n.Has("docker") {
-				_, verErr := c.Check.DockerVersion(ctx, n)
-				if !mark(&m.Engine, verErr == nil) {
+				if !mark(&m.Engine, func() bool { _, err := c.Check.DockerVersion(ctx, n); return err == nil }) {
 					ok = false
 				}
-				_, registered := regs[c.engineAddr(n)]
-				if !mark(&m.Registered, regErr == nil && registered) {
+				if !mark(&m.Registered, func() bool { r, err := registrations(); _, in := r[c.engineAddr(n)]; return err == nil && in }) {
 					ok = false
 				}
 			}
-			if n.Has("manager") && !mark(&m.Manager, c.ManagerLists(ctx, false) == nil) {
+			if n.Has("manager") && !mark(&m.Manager, func() bool { return c.ManagerLists(ctx, false) == nil }) {
 				ok = false
 			}
 			if ok {
