@@ -53,7 +53,7 @@ type butaneName struct {
 }
 
 type butaneContents struct {
-	Inline string `yaml:"inline"`
+	Inline text `yaml:"inline"`
 }
 
 type butaneSystemd struct {
@@ -63,13 +63,13 @@ type butaneSystemd struct {
 type butaneUnit struct {
 	Name     string         `yaml:"name"`
 	Enabled  *bool          `yaml:"enabled,omitempty"`
-	Contents string         `yaml:"contents,omitempty"`
+	Contents text           `yaml:"contents,omitempty"`
 	Dropins  []butaneDropin `yaml:"dropins,omitempty"`
 }
 
 type butaneDropin struct {
 	Name     string `yaml:"name"`
-	Contents string `yaml:"contents"`
+	Contents text   `yaml:"contents"`
 }
 
 func emitButane(p *Plan) ([]byte, error) {
@@ -83,7 +83,7 @@ func emitButane(p *Plan) ([]byte, error) {
 	}
 	cfg.Storage = &butaneStorage{}
 	for _, f := range v.Files {
-		bf := butaneFile{Path: f.Path, Mode: octalMode(f.Mode), Contents: butaneContents{f.Contents}}
+		bf := butaneFile{Path: f.Path, Mode: octalMode(f.Mode), Contents: butaneContents{text(f.Contents)}}
 		if f.Owner != "" {
 			bf.User, bf.Group = &butaneName{f.Owner}, &butaneName{f.Owner}
 		}
@@ -93,12 +93,12 @@ func emitButane(p *Plan) ([]byte, error) {
 		cfg.Systemd = &butaneSystemd{}
 	}
 	for _, u := range v.Units {
-		bu := butaneUnit{Name: u.Name, Contents: u.Contents}
+		bu := butaneUnit{Name: u.Name, Contents: text(u.Contents)}
 		if u.Enable {
 			bu.Enabled = &u.Enable
 		}
 		for _, d := range u.Dropins {
-			bu.Dropins = append(bu.Dropins, butaneDropin{d.Name, d.Contents})
+			bu.Dropins = append(bu.Dropins, butaneDropin{d.Name, text(d.Contents)})
 		}
 		cfg.Systemd.Units = append(cfg.Systemd.Units, bu)
 	}

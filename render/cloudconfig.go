@@ -37,7 +37,7 @@ type cloudFile struct {
 	Path        string `yaml:"path"`
 	Owner       string `yaml:"owner,omitempty"` // user:group
 	Permissions string `yaml:"permissions"`
-	Content     string `yaml:"content"`
+	Content     text   `yaml:"content"`
 }
 
 func newCloudFile(f File) cloudFile {
@@ -45,7 +45,7 @@ func newCloudFile(f File) cloudFile {
 	if f.Owner != "" {
 		owner = f.Owner + ":" + f.Owner
 	}
-	return cloudFile{f.Path, owner, fmt.Sprintf("%04o", f.Mode), f.Contents}
+	return cloudFile{f.Path, owner, fmt.Sprintf("%04o", f.Mode), text(f.Contents)}
 }
 
 // emitCloudConfig writes units as plain files (cloud-init has no units

@@ -18,13 +18,13 @@ type coreOSUnit struct {
 	Name    string         `yaml:"name"`
 	Enable  bool           `yaml:"enable,omitempty"`
 	Command string         `yaml:"command,omitempty"`
-	Content string         `yaml:"content,omitempty"`
+	Content text           `yaml:"content,omitempty"`
 	DropIns []coreOSDropin `yaml:"drop-ins,omitempty"`
 }
 
 type coreOSDropin struct {
 	Name    string `yaml:"name"`
-	Content string `yaml:"content"`
+	Content text   `yaml:"content"`
 }
 
 // etcd2Bools are the coreos.etcd2 settings coreos-cloudinit types as
@@ -48,9 +48,9 @@ func emitCoreOSCloudConfig(p *Plan) ([]byte, error) {
 		}
 	}
 	for _, u := range p.Units {
-		cu := coreOSUnit{Name: u.Name, Enable: u.Enable, Command: string(u.Action), Content: u.Contents}
+		cu := coreOSUnit{Name: u.Name, Enable: u.Enable, Command: string(u.Action), Content: text(u.Contents)}
 		for _, d := range u.Dropins {
-			cu.DropIns = append(cu.DropIns, coreOSDropin{d.Name, d.Contents})
+			cu.DropIns = append(cu.DropIns, coreOSDropin{d.Name, text(d.Contents)})
 		}
 		cfg.CoreOS.Units = append(cfg.CoreOS.Units, cu)
 	}

@@ -33,7 +33,12 @@ func header(first string, p *Plan) string {
 }
 
 // marshalYAML encodes v with two-space indentation after the header.
+// A tree (v merged with snippets) is the caller's own: its long strings
+// are swapped for placeholders in place (yamlblocks.go).
 func marshalYAML(head string, v any) ([]byte, error) {
+	if n, ok := v.(*yaml.Node); ok {
+		yamlBlocks.placehold(n)
+	}
 	var b bytes.Buffer
 	b.WriteString(head)
 	enc := yaml.NewEncoder(&b)
@@ -44,7 +49,7 @@ func marshalYAML(head string, v any) ([]byte, error) {
 	if err := enc.Close(); err != nil {
 		return nil, err
 	}
-	return b.Bytes(), nil
+	return yamlBlocks.fill(b.Bytes())
 }
 
 // octalMode writes a file mode as 0644, the way people read modes; YAML

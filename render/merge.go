@@ -55,6 +55,7 @@ func mergeSnippets(node string, v any, snippets []*cluster.Snippet) (any, error)
 	if err := root.Encode(v); err != nil {
 		return nil, err
 	}
+	yamlBlocks.restore(&root) // snippets are compared with the strings
 	rep := &cluster.Report{}
 	units := unitFiles(&root)
 	for _, s := range snippets {

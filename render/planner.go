@@ -21,28 +21,37 @@ type clusterContext struct {
 	tls            map[string]pki.Material // by node name
 	initialCluster string                  // ETCD_INITIAL_CLUSTER
 	discovery      string                  // etcd://m1:2379,m2:2379/path for swarm
+	clientURLs     string                  // every member's client URL, space-separated
 	// apiFloor is the docker.service drop-in every joined engine gets (the
 	// same text for all; a template error shows on the first Docker host).
 	apiFloor    string
 	apiFloorErr error
+	// agentScript and agentTimer are the same on every node of a TLS
+	// cluster (the timer's period is the cluster's), so made once.
+	agentScript, agentTimer string
+	agentErr                error
 }
 
 func newClusterContext(c *cluster.Cluster, tls map[string]pki.Material) *clusterContext {
 	members := c.Members()
 	peers := make([]string, len(members))
 	clients := make([]string, len(members))
+	urls := make([]string, len(members))
 	for i, m := range members {
 		peers[i] = m.Name + "=" + etcdURL(c, m.IP, c.Etcd.PeerPort)
 		clients[i] = hostPort(m.IP, c.Etcd.ClientPort)
+		urls[i] = etcdURL(c, m.IP, c.Etcd.ClientPort)
 	}
 	x := &clusterContext{
 		c:              c,
 		tls:            tls,
 		initialCluster: strings.Join(peers, ","),
 		// Every member is listed, so no node depends on one etcd member.
-		discovery: "etcd://" + strings.Join(clients, ",") + c.Swarm.Path,
+		discovery:  "etcd://" + strings.Join(clients, ",") + c.Swarm.Path,
+		clientURLs: strings.Join(urls, " "),
 	}
 	x.apiFloor, x.apiFloorErr = templates.Execute("docker-api.conf", map[string]any{"MinAPIVersion": swarmAPIFloor})
+	x.agentScript, x.agentTimer, x.agentErr = agentFiles(c.TLS.RenewBefore)
 	return x
 }
 

@@ -48,12 +48,8 @@ func AgentPeriod(renewBefore time.Duration) time.Duration {
 
 func (x *clusterContext) addCertAgent(p *Plan, n *cluster.Node) error {
 	prof := p.Profile
-	var urls []string
-	for _, m := range x.c.Members() {
-		urls = append(urls, etcdURL(x.c, m.IP, x.c.Etcd.ClientPort))
-	}
 	env := []KV{
-		{"SWARMBOOT_ETCD", strings.Join(urls, " ")},
+		{"SWARMBOOT_ETCD", x.clientURLs},
 		{"SWARMBOOT_CERT_KEY", publish.Key(x.c.Name, n.Name)},
 		{"SWARMBOOT_TLS_DIR", tlsDir},
 	}
@@ -68,21 +64,28 @@ func (x *clusterContext) addCertAgent(p *Plan, n *cluster.Node) error {
 	if prof.SELinux == profiles.SELinuxEnforcing {
 		env = append(env, KV{"SWARMBOOT_RELABEL", "1"})
 	}
-	script, err := templates.Execute("swarmboot-cert-renew", nil)
-	if err != nil {
-		return err
+	if x.agentErr != nil {
+		return x.agentErr
 	}
-	p.Files = append(p.Files, File{Path: agentScript, Mode: 0o755, Contents: script})
+	p.Files = append(p.Files, File{Path: agentScript, Mode: 0o755, Contents: x.agentScript})
 	service, err := templates.Execute(agentService, map[string]any{"Env": env, "Shell": prof.Shell, "Script": agentScript})
 	if err != nil {
 		return err
 	}
-	period := AgentPeriod(x.c.TLS.RenewBefore)
-	timer, err := templates.Execute(agentTimer, map[string]any{"Period": fmt.Sprintf("%ds", int(period.Seconds()))})
 	p.Units = append(p.Units,
 		Unit{Name: agentService, Contents: service},
-		Unit{Name: agentTimer, Contents: timer, Enable: true, Action: Start})
-	return err
+		Unit{Name: agentTimer, Contents: x.agentTimer, Enable: true, Action: Start})
+	return nil
+}
+
+// agentFiles are the agent's script and timer, the same for every node.
+func agentFiles(renewBefore time.Duration) (script, timer string, err error) {
+	if script, err = templates.Execute("swarmboot-cert-renew", nil); err != nil {
+		return "", "", err
+	}
+	period := AgentPeriod(renewBefore)
+	timer, err = templates.Execute(agentTimer, map[string]any{"Period": fmt.Sprintf("%ds", int(period.Seconds()))})
+	return script, timer, err
 }
 
 // agentRestarts are the units that read the node's certificate only when
