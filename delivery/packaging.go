@@ -136,6 +136,24 @@ func PackagingNames() []string {
 	return names
 }
 
+// PackagingsFor lists the packagings --format offers that can carry the
+// nodes of profile p.
+func PackagingsFor(p *profiles.Profile) []string {
+	var names []string
+	for _, pk := range packagings {
+		if !pk.offered() {
+			continue
+		}
+		if pk.formats != nil {
+			if _, err := pk.formats(p); err != nil {
+				continue
+			}
+		}
+		names = append(names, string(pk.name))
+	}
+	return names
+}
+
 // ParseFormat reads --format: a config format (packed in folders) or a
 // packaging that --format offers.
 func ParseFormat(s string) (profiles.Format, Packaging, error) {

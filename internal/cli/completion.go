@@ -94,7 +94,7 @@ func completeArgs(name string, before []string, cur string) []string {
 	fs.BoolP("help", "h", false, "")
 	if len(before) > 0 {
 		if f := lookupFlag(fs, before[len(before)-1]); f != nil && f.Value.Type() != "bool" && !strings.Contains(before[len(before)-1], "=") {
-			return flagValues(f.Name, fileArg(before))
+			return flagValues(f.Name, fileArg(before), cur)
 		}
 	}
 	if strings.HasPrefix(cur, "-") {
@@ -153,19 +153,11 @@ func fileArg(words []string) string {
 	return ""
 }
 
-// flagValues are the values a flag takes.
-func flagValues(flag, file string) []string {
+// flagValues are the values a flag takes; cur is the word typed so far.
+func flagValues(flag, file, cur string) []string {
 	switch flag {
 	case "format":
-		var out []string
-		for _, f := range profiles.AllFormats() {
-			out = append(out, string(f))
-		}
-		out = append(out, delivery.PackagingNames()...)
-		for _, p := range profiles.Families() {
-			out = append(out, p.Name+"=")
-		}
-		return out
+		return formatValues(cur)
 	case "encode":
 		var out []string
 		for _, e := range encode.Encodings() {
@@ -197,6 +189,40 @@ func flagValues(flag, file string) []string {
 	return nil
 }
 
+// formatValues completes --format's value: a format or packaging for every
+// node, or PROFILE=FORMAT items separated by commas, where the item being
+// typed is completed after those before it and, past its "=", with what
+// that profile reads and the packagings that can carry it.
+func formatValues(cur string) []string {
+	done := cur[:strings.LastIndex(cur, ",")+1]
+	item := cur[len(done):]
+	if name, _, ok := strings.Cut(item, "="); ok {
+		p, known := profiles.Lookup(name)
+		if !known {
+			return nil
+		}
+		var out []string
+		for _, f := range p.Formats {
+			out = append(out, done+name+"="+string(f))
+		}
+		for _, pk := range delivery.PackagingsFor(p) {
+			out = append(out, done+name+"="+pk)
+		}
+		return out
+	}
+	var out []string
+	if done == "" {
+		for _, f := range profiles.AllFormats() {
+			out = append(out, string(f))
+		}
+		out = append(out, delivery.PackagingNames()...)
+	}
+	for _, p := range profiles.Families() {
+		out = append(out, done+p.Name+"=")
+	}
+	return out
+}
+
 // nodeNames are the nodes of the description file, if it loads that far.
 func nodeNames(file string) []string {
 	if file == "" {
@@ -218,15 +244,25 @@ func nodeNames(file string) []string {
 // the shell's own file completion on the directives.
 var completionScripts = map[string]string{
 	"bash": `# bash completion for swarmboot: source <(swarmboot completion bash)
+# Words are the line's up to the cursor, split at blanks only: bash's own
+# split also breaks at = (--format flatcar=matchbox), and it replaces only
+# its last piece, so each answer loses what comes before that piece.
 _swarmboot() {
-    local cur="${COMP_WORDS[COMP_CWORD]}" IFS=$'\n'
-    local -a out
-    out=($("${COMP_WORDS[0]}" __complete "${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null))
+    local line="${COMP_LINE:0:COMP_POINT}" IFS=$' \t\n'
+    local -a words out
+    read -ra words <<< "$line"
+    [[ -z $line || $line == *[[:blank:]] ]] && words+=("")
+    local cur="${words[${#words[@]}-1]}" piece="${COMP_WORDS[COMP_CWORD]}" i
+    IFS=$'\n'
+    out=($("${words[0]}" __complete "${words[@]:1}" 2>/dev/null))
     case "${out[0]}" in
     :files) COMPREPLY=($(compgen -f -- "$cur")) ;;
     :dirs)  COMPREPLY=($(compgen -d -- "$cur")) ;;
     *)      COMPREPLY=("${out[@]}") ;;
     esac
+    for i in "${!COMPREPLY[@]}"; do
+        COMPREPLY[i]="${COMPREPLY[i]:${#cur}-${#piece}}"
+    done
     [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *= ]] && compopt -o nospace 2>/dev/null
     return 0
 }

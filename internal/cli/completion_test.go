@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,6 +35,11 @@ func TestCompleteWords(t *testing.T) {
 		{[]string{"render", seed, "--nodes", "ro"}, "role=etcd role=docker role=manager"},
 		{[]string{"render", seed, "--format", "fl"}, "flatcar="},
 		{[]string{"render", seed, "--format", "m"}, "matchbox"},
+		{[]string{"render", seed, "--format", "flatcar=m"}, "flatcar=matchbox"},
+		{[]string{"render", seed, "--format", "ubuntu="}, "ubuntu=cloud-config ubuntu=nocloud-iso ubuntu=config-drive"},
+		{[]string{"render", seed, "--format", "flatcar=matchbox,u"}, "flatcar=matchbox,ubuntu="},
+		{[]string{"render", seed, "--format", "flatcar=matchbox,ubuntu=n"}, "flatcar=matchbox,ubuntu=nocloud-iso"},
+		{[]string{"render", seed, "--format", "nosuch="}, ""},
 		{[]string{"render", seed, "--encode", "g"}, "gzip gzip+base64"},
 		{[]string{"render", seed, "--target", "a"}, "aws azure"},
 		{[]string{"render", seed, "-o", ""}, dirDirective},
@@ -89,14 +95,40 @@ func TestCompletionScripts(t *testing.T) {
 		return string(out)
 	}
 	want := "etcd-01\netcd-02\netcd-03\n"
-	if got := run("bash", "-c", "source "+script("bash")+`; COMP_WORDS=(swarmboot render seed.yaml --node e); COMP_CWORD=4; _swarmboot; printf '%s\n' "${COMPREPLY[@]}"`); got != want {
+	// bash gives the line and its own split of it, which breaks at "=":
+	// what it replaces is the last piece.
+	bash := func(line string, words ...string) string {
+		t.Helper()
+		return run("bash", "-c", "source "+script("bash")+fmt.Sprintf(`; COMP_LINE=%q; COMP_POINT=${#COMP_LINE}; COMP_WORDS=(%s); COMP_CWORD=%d; _swarmboot; printf '%%s\n' "${COMPREPLY[@]}"`,
+			line, strings.Join(words, " "), len(words)-1))
+	}
+	if got := bash("swarmboot render seed.yaml --node e", "swarmboot", "render", "seed.yaml", "--node", "e"); got != want {
 		t.Errorf("bash: %q, want %q", got, want)
 	}
-	if got := run("bash", "-c", "source "+script("bash")+`; COMP_WORDS=(swarmboot render se); COMP_CWORD=2; _swarmboot; printf '%s\n' "${COMPREPLY[@]}"`); got != "seed.yaml\n" {
+	if got := bash("swarmboot render se", "swarmboot", "render", "se"); got != "seed.yaml\n" {
 		t.Errorf("bash, a file: %q", got)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "out"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got := bash("swarmboot render seed.yaml -o ", "swarmboot", "render", "seed.yaml", "-o", "''"); got != "out\n" {
+		t.Errorf("bash, -o: %q, want the folder out", got)
+	}
+	// --format's per-profile items, past bash's "=" and "," (one word).
+	if got := bash("swarmboot render seed.yaml --format flatcar=ma", "swarmboot", "render", "seed.yaml", "--format", "flatcar", "=", "ma"); got != "matchbox\n" {
+		t.Errorf("bash, flatcar=ma: %q, want matchbox", got)
+	}
+	if got := bash("swarmboot render seed.yaml --format flatcar=", "swarmboot", "render", "seed.yaml", "--format", "flatcar", "="); !strings.Contains(got, "=ignition\n") || !strings.Contains(got, "=matchbox\n") {
+		t.Errorf("bash, flatcar=: %q", got)
+	}
+	if got := bash("swarmboot render seed.yaml --format flatcar=matchbox,ub", "swarmboot", "render", "seed.yaml", "--format", "flatcar", "=", "matchbox,ub"); got != "matchbox,ubuntu=\n" {
+		t.Errorf("bash, a second item: %q", got)
 	}
 	if got := run("fish", "-c", "source "+script("fish")+`; complete -C "swarmboot render seed.yaml --node e"`); got != want {
 		t.Errorf("fish: %q, want %q", got, want)
+	}
+	if got := run("fish", "-c", "source "+script("fish")+`; complete -C "swarmboot render seed.yaml --format flatcar=matchbox,ubuntu=n"`); got != "flatcar=matchbox,ubuntu=nocloud-iso\n" {
+		t.Errorf("fish, per-profile --format: %q", got)
 	}
 	// zsh completes only inside its line editor: compadd and _files are
 	// stood in for, printing what they are given.
