@@ -24,7 +24,8 @@ import (
 // original not-after. The node left out is the negative control: past
 // its not-after verify finds its certificates expired, and once the
 // manager reconnects (a second renewal, published to the manager's node
-// only, restarts it) the manager refuses that node's engine.
+// only, restarts it) the manager refuses that node's engine, or has
+// dropped it, its registration expired (its join cannot refresh it).
 func checkRenewal(ctx context.Context, t *testing.T, c *Cluster) {
 	desc := c.Desc
 	manager := *desc.Manager()
@@ -162,13 +163,30 @@ func checkRenewal(ctx context.Context, t *testing.T, c *Cluster) {
 		if err != nil {
 			return err
 		}
+		listed := false
 		for _, sn := range nodes {
-			if sn.Addr == c.engineAddr(stale) && sn.Status != "Healthy" {
+			if sn.Addr != c.engineAddr(stale) {
+				continue
+			}
+			listed = true
+			if sn.Status != "Healthy" {
 				t.Logf("%.0fs after the second publication, the restarted manager lists %s as %s: %s", time.Since(again).Seconds(), stale.Name, sn.Status, sn.Error)
 				return nil
 			}
 		}
-		return fmt.Errorf("the manager still lists %s Healthy, or not at all: %+v", stale.Name, nodes)
+		// Or it is gone: its join can no longer refresh its key in etcd
+		// with an expired certificate, so the key expired and the manager
+		// dropped the engine.
+		regs, err := c.Check.SwarmRegistrations(ctx, c.Running("etcd"))
+		if err != nil {
+			return err
+		}
+		if _, registered := regs[c.engineAddr(stale)]; !listed && !registered {
+			t.Logf("%.0fs after the second publication, %s is out of the swarm: its registration expired and the restarted manager does not list it (%+v)",
+				time.Since(again).Seconds(), stale.Name, nodes)
+			return nil
+		}
+		return fmt.Errorf("the manager lists %s Healthy, or still has its registration: %+v", stale.Name, nodes)
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -44,6 +44,8 @@ func TestBinaryNotToTerminal(t *testing.T) {
 	for _, args := range [][]string{
 		{"--node", "etcd-01", "--encode", "gzip"},
 		{"--node", "etcd-01", "--format", "nocloud-iso"},
+		{"--node", "etcd-01", "--format", "ubuntu=nocloud-iso"},           // per profile
+		{"--node", "etcd-01", "--format", "flatcar=ignition,nocloud-iso"}, // the rest
 	} {
 		all := append([]string{"render", seedPath(t), "--pki", testPKI(t)}, args...)
 		var errb bytes.Buffer
