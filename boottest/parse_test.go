@@ -3,9 +3,14 @@ package boottest
 import (
 	"net/netip"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/swarmboot/swarmboot/cluster"
+	"github.com/swarmboot/swarmboot/profiles"
 )
 
 // The testdata answers were captured from a booted boot cluster.
@@ -199,5 +204,35 @@ func TestRenamedNICs(t *testing.T) {
 	}
 	if got := RenamedNICs("[    2.3] virtio_net virtio0 eth0: link up\n"); len(got) != 0 {
 		t.Errorf("a NIC that kept its kernel name reads as renamed: %v", got)
+	}
+}
+
+// WithValidity's copy is the same cluster, its certificates lasting what
+// the renewal test asks, and loads on its own (its snippets left out).
+func TestWithValidity(t *testing.T) {
+	abs, err := filepath.Abs("testdata/docker29.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig, rep, err := cluster.LoadFile(abs)
+	if err != nil || rep.Err(false) != nil {
+		t.Fatalf("%v %v", err, rep)
+	}
+	copied, err := WithValidity(abs, t.TempDir(), 10*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, rep, err := cluster.LoadFile(copied)
+	if err != nil || rep.Err(false) != nil {
+		t.Fatalf("%v %v", err, rep)
+	}
+	if c.TLS.Validity != 10*time.Minute || c.TLS.RenewBefore != orig.TLS.RenewBefore || orig.TLS.Validity == c.TLS.Validity {
+		t.Errorf("tls %+v, the original's %+v", c.TLS, orig.TLS)
+	}
+	if len(c.Snippets.Of(profiles.CloudConfig)) != 0 || len(orig.Snippets.Of(profiles.CloudConfig)) == 0 {
+		t.Error("the copy keeps the original's snippets, whose paths are relative to it")
+	}
+	if c.Name != orig.Name || len(c.Nodes) != len(orig.Nodes) || c.Nodes[2].IP != orig.Nodes[2].IP {
+		t.Errorf("another cluster: %s %v", c.Name, c.Nodes)
 	}
 }

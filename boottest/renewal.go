@@ -2,7 +2,9 @@ package boottest
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/swarmboot/swarmboot/verify"
+	"gopkg.in/yaml.v3"
 )
 
 // firstBootUnits are the units a clean first boot must never see fail:
@@ -96,21 +99,64 @@ func parseContainer(body string) (ContainerState, error) {
 	return s, nil
 }
 
-// NotAfter is the end of the certificate the PKI holds for a node.
-func (c *Cluster) NotAfter(node string) (time.Time, error) {
+// PKICert is the certificate the PKI holds for a node.
+func (c *Cluster) PKICert(node string) (*x509.Certificate, error) {
 	b, err := os.ReadFile(filepath.Join(c.Prep.PKI, "nodes", node, "cert.pem"))
 	if err != nil {
-		return time.Time{}, err
+		return nil, err
 	}
 	blk, _ := pem.Decode(b)
 	if blk == nil {
-		return time.Time{}, fmt.Errorf("%s's cert.pem holds no PEM", node)
+		return nil, fmt.Errorf("%s's cert.pem holds no PEM", node)
 	}
-	cert, err := x509.ParseCertificate(blk.Bytes)
+	return x509.ParseCertificate(blk.Bytes)
+}
+
+// WithValidity writes into dir a copy of the description whose
+// certificates last d, for `pki renew`: the cluster, its nodes and
+// names stay the description's. Its snippets are left out: they are read
+// relative to the original, and renewing does not use them.
+func WithValidity(description, dir string, d time.Duration) (string, error) {
+	b, err := os.ReadFile(description)
 	if err != nil {
-		return time.Time{}, err
+		return "", err
 	}
-	return cert.NotAfter, nil
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
+		return "", fmt.Errorf("%s: not a description (%v)", description, err)
+	}
+	root := doc.Content[0]
+	var tls *yaml.Node
+	var kept []*yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		switch k, v := root.Content[i], root.Content[i+1]; k.Value {
+		case "snippets":
+			continue
+		case "tls":
+			tls = v
+		}
+		kept = append(kept, root.Content[i], root.Content[i+1])
+	}
+	if tls == nil || tls.Kind != yaml.MappingNode {
+		return "", fmt.Errorf("%s has no tls: mapping to set validity in", description)
+	}
+	root.Content = kept
+	set := false
+	for i := 0; i+1 < len(tls.Content); i += 2 {
+		if tls.Content[i].Value == "validity" {
+			tls.Content[i+1].SetString(d.String())
+			set = true
+		}
+	}
+	if !set {
+		tls.Content = append(tls.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "validity"}, &yaml.Node{Kind: yaml.ScalarNode, Value: d.String()})
+	}
+	out, err := yaml.Marshal(&doc)
+	if err != nil {
+		return "", err
+	}
+	name := filepath.Join(dir, strings.TrimSuffix(filepath.Base(description), ".yaml")+"-"+d.String()+".yaml")
+	return name, os.WriteFile(name, out, 0o644)
 }
 
 // Swarmboot runs the swarmboot the cluster was rendered with, on the
@@ -145,16 +191,18 @@ func CertChecks(r *verify.Report, node string) []verify.Check {
 	return out
 }
 
-// PickedUp says whether every endpoint of the node serves the certificate
-// the PKI holds: each certificate check holds without a warning (verify
-// warns "renewed in the PKI, not yet picked up" until it does).
-func PickedUp(r *verify.Report, node string) error {
+// PickedUp says whether every endpoint of the node serves want (the
+// certificate the PKI holds for it), valid and from the cluster's CA: by
+// the fingerprint verify read in each handshake.
+func PickedUp(r *verify.Report, node string, want *x509.Certificate) error {
 	checks := CertChecks(r, node)
 	if len(checks) == 0 {
 		return fmt.Errorf("verify has no certificate check for %s", node)
 	}
+	sum := sha256.Sum256(want.Raw)
+	fp := strings.ToUpper(hex.EncodeToString(sum[:]))
 	for _, ch := range checks {
-		if !ch.OK || ch.Warning {
+		if !ch.OK || ch.SHA256 != fp {
 			return fmt.Errorf("%s %s: %s %s", node, ch.What, ch.Mark(), ch.Detail)
 		}
 	}

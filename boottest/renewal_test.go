@@ -4,6 +4,7 @@ package boottest
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"strings"
 	"testing"
@@ -13,19 +14,27 @@ import (
 	"github.com/swarmboot/swarmboot/verify"
 )
 
-// checkRenewal renews the certificates of a running TLS cluster whose
-// certificates expire minutes after it is ready (testdata/docker29.yaml:
-// tls.validity 35m: a TCG boot took up to 19 minutes), the way an operator does: `swarmboot pki renew
-// --force`, then `swarmboot pki publish` for every node but one. Each
-// published node's agent must install its certificate (verify shows every
-// endpoint of it serving the PKI's, and each pick-up is logged), dockerd's
-// restart must keep a container started through the manager running
-// (same ID, same start), and the swarm must stay Healthy past the
-// original not-after. The node left out is the negative control: past
-// its not-after verify finds its certificates expired, and once the
-// manager reconnects (a second renewal, published to the manager's node
-// only, restarts it) the manager refuses that node's engine, or has
-// dropped it, its registration expired (its join cannot refresh it).
+// shortValidity is how long the first renewal's certificates last: two
+// pick-ups (a few minutes each on TCG) fit before their end, and the
+// test then waits out the rest.
+const shortValidity = 10 * time.Minute
+
+// checkRenewal renews the certificates of a running TLS cluster the way
+// an operator does (`swarmboot pki renew --force`, then `swarmboot pki
+// publish`), twice. First every node gets certificates that end minutes
+// from now (a copy of the description with tls.validity 10m: how long a
+// TCG boot takes varies by minutes, so a validity fixed at render would
+// leave the test waiting up to 20 minutes for it); then every node but
+// one gets the description's. Each published node's agent must install
+// its certificate (verify sees it served on every endpoint; each pick-up
+// is logged), dockerd's restart must keep a container started through the
+// manager running (same ID, same start), and the swarm must stay Healthy
+// past the first renewal's not-after. The node left out of the second is
+// the negative control: past its not-after verify finds its certificates
+// expired, and once the manager reconnects (a third renewal, published to
+// the manager's node only, restarts it) the manager refuses that node's
+// engine, or has dropped it, its registration expired (its join cannot
+// refresh it).
 func checkRenewal(ctx context.Context, t *testing.T, c *Cluster) {
 	desc := c.Desc
 	manager := *desc.Manager()
@@ -36,7 +45,7 @@ func checkRenewal(ctx context.Context, t *testing.T, c *Cluster) {
 	pickUp := 2*period + 6*time.Minute
 
 	// A long-running container, through the manager; it must survive its
-	// engine's restart.
+	// engine's restarts.
 	id, err := c.Check.DockerVia(ctx, manager, "run", "-d", "--name", "renewal-probe", "swarm:1.2.9",
 		"join", "--heartbeat=1h", "--ttl=2h", "--addr=127.0.0.1:1", "etcd://127.0.0.1:1/renewal-probe")
 	if err != nil {
@@ -54,73 +63,45 @@ func checkRenewal(ctx context.Context, t *testing.T, c *Cluster) {
 	}
 	t.Logf("probe container %.12s runs on %s, started %s", id, probe.Node, before.StartedAt)
 
+	var all, renewed []string
 	stale := pickNode(desc, "docker", manager.Name, probe.Node)
-	var renewed []string
 	for _, n := range desc.Nodes {
+		all = append(all, n.Name)
 		if n.Name != stale.Name {
 			renewed = append(renewed, n.Name)
 		}
 	}
-	notAfter, err := c.NotAfter(stale.Name)
+
+	// Every node onto certificates that end soon: issued after the
+	// render's, so each agent takes them though they end sooner.
+	short, err := WithValidity(c.Prep.Description, c.WorkDir, shortValidity)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if left := time.Until(notAfter); left < pickUp {
-		t.Fatalf("the certificates expire at %s, %s from now: too soon to renew and pick up (%s) before; the boot took too long for tls.validity in %s",
-			notAfter.Format(time.TimeOnly), left.Round(time.Second), pickUp, desc.File)
+	if out, err := c.swarmboot(ctx, "pki", "renew", "--force", short, "--pki", c.Prep.PKI); err != nil {
+		t.Fatalf("pki renew: %v\n%s", err, out)
 	}
-	t.Logf("original certificates end at %s (%s from now); renewing all, publishing to %v, not to %s",
-		notAfter.Format(time.RFC3339), time.Until(notAfter).Round(time.Second), renewed, stale.Name)
+	notAfter := c.publishAndPickUp(ctx, t, all, time.Time{})
+	probeKept(ctx, t, c, probeNode, before)
 
+	// The description's certificates, for every node but the stale one,
+	// before those end.
 	if _, err := c.Swarmboot(ctx, "pki", "renew", "--force"); err != nil {
 		t.Fatal(err)
 	}
-	published := time.Now()
-	out, err := c.Swarmboot(ctx, "pki", "publish", "--nodes", strings.Join(renewed, ","))
-	if err != nil {
-		t.Fatalf("pki publish: %v\n%s", err, out)
-	}
-	t.Logf("swarmboot pki publish --nodes %s:\n%s", strings.Join(renewed, ","), out)
-
-	// Each published node picks its certificate up on its own.
-	pickedAt := map[string]time.Duration{}
-	err = Eventually(ctx, pickUp, "every published node serving its renewed certificate", t.Logf, func(ctx context.Context) error {
-		r, err := c.VerifyReport(ctx)
-		if err != nil {
-			return err
-		}
-		var waiting []string
-		for _, n := range renewed {
-			if _, done := pickedAt[n]; done {
-				continue
-			}
-			if err := PickedUp(r, n); err != nil {
-				waiting = append(waiting, err.Error())
-				continue
-			}
-			pickedAt[n] = time.Since(published)
-			t.Logf("%s serves its renewed certificate on every endpoint, %.0fs after publishing", n, pickedAt[n].Seconds())
-		}
-		if len(waiting) > 0 {
-			return fmt.Errorf("%s", strings.Join(waiting, "; "))
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c.publishAndPickUp(ctx, t, renewed, notAfter)
 	probeKept(ctx, t, c, probeNode, before)
 
-	// Past the original not-after: the renewed nodes carry on, the other
+	// Past the short not-after: the renewed nodes carry on, the other
 	// serves an expired certificate.
 	wait := time.Until(notAfter) + 30*time.Second
-	t.Logf("waiting %s, past the original not-after", wait.Round(time.Second))
+	t.Logf("waiting %s, past the first renewal's not-after (%s)", wait.Round(time.Second), notAfter.Format(time.TimeOnly))
 	select {
 	case <-time.After(wait):
 	case <-ctx.Done():
 		t.Fatal(ctx.Err())
 	}
-	err = Eventually(ctx, 2*time.Minute, "the renewed nodes healthy and "+stale.Name+" expired, past the original not-after", t.Logf, func(ctx context.Context) error {
+	err = Eventually(ctx, 2*time.Minute, "the renewed nodes healthy and "+stale.Name+" expired, past the first renewal's not-after", t.Logf, func(ctx context.Context) error {
 		r, err := c.VerifyReport(ctx)
 		if err != nil {
 			return err
@@ -138,11 +119,11 @@ func checkRenewal(ctx context.Context, t *testing.T, c *Cluster) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%.0fs past the original not-after: every renewed node healthy, the manager lists each renewed engine Healthy; %s serves its expired certificate (verify: %s)",
+	t.Logf("%.0fs past the first renewal's not-after: every renewed node healthy, the manager lists each renewed engine Healthy; %s serves its expired certificate (verify: %s)",
 		time.Since(notAfter).Seconds(), stale.Name, CertChecks(mustReport(ctx, t, c), stale.Name)[0].Detail)
 	probeKept(ctx, t, c, probeNode, before)
 
-	// A second renewal, published to the manager's node alone: its agent
+	// A third renewal, published to the manager's node alone: its agent
 	// restarts the manager, which must then refuse the expired engine.
 	if _, err := c.Swarmboot(ctx, "pki", "renew", "--force"); err != nil {
 		t.Fatal(err)
@@ -151,12 +132,16 @@ func checkRenewal(ctx context.Context, t *testing.T, c *Cluster) {
 		t.Fatalf("pki publish: %v\n%s", err, out)
 	}
 	again := time.Now()
-	err = Eventually(ctx, pickUp, manager.Name+" serving its second renewal, and the manager refusing "+stale.Name, t.Logf, func(ctx context.Context) error {
+	want, err := c.PKICert(manager.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = Eventually(ctx, pickUp, manager.Name+" serving its third renewal, and the manager refusing "+stale.Name, t.Logf, func(ctx context.Context) error {
 		r, err := c.VerifyReport(ctx)
 		if err != nil {
 			return err
 		}
-		if err := PickedUp(r, manager.Name); err != nil {
+		if err := PickedUp(r, manager.Name, want); err != nil {
 			return err
 		}
 		nodes, _, err := c.Check.ManagerNodes(ctx)
@@ -170,7 +155,7 @@ func checkRenewal(ctx context.Context, t *testing.T, c *Cluster) {
 			}
 			listed = true
 			if sn.Status != "Healthy" {
-				t.Logf("%.0fs after the second publication, the restarted manager lists %s as %s: %s", time.Since(again).Seconds(), stale.Name, sn.Status, sn.Error)
+				t.Logf("%.0fs after the third publication, the restarted manager lists %s as %s: %s", time.Since(again).Seconds(), stale.Name, sn.Status, sn.Error)
 				return nil
 			}
 		}
@@ -182,7 +167,7 @@ func checkRenewal(ctx context.Context, t *testing.T, c *Cluster) {
 			return err
 		}
 		if _, registered := regs[c.engineAddr(stale)]; !listed && !registered {
-			t.Logf("%.0fs after the second publication, %s is out of the swarm: its registration expired and the restarted manager does not list it (%+v)",
+			t.Logf("%.0fs after the third publication, %s is out of the swarm: its registration expired and the restarted manager does not list it (%+v)",
 				time.Since(again).Seconds(), stale.Name, nodes)
 			return nil
 		}
@@ -200,6 +185,67 @@ func checkRenewal(ctx context.Context, t *testing.T, c *Cluster) {
 			t.Errorf("%s: the journal says %v failed", n, failed)
 		}
 	}
+}
+
+// publishAndPickUp publishes what the PKI holds for the nodes and waits
+// until every one of them serves it on every endpoint, logging each
+// pick-up; the nodes must pick it up before their installed certificates
+// end (by: zero for the render's, which end long after). It returns the
+// end of the published certificates.
+func (c *Cluster) publishAndPickUp(ctx context.Context, t *testing.T, nodes []string, by time.Time) time.Time {
+	t.Helper()
+	budget := 2*render.AgentPeriod(c.Desc.TLS.RenewBefore) + 6*time.Minute
+	if !by.IsZero() {
+		if left := time.Until(by) - 30*time.Second; left < budget {
+			budget = left
+		}
+		if budget < 2*time.Minute {
+			t.Fatalf("the installed certificates end at %s: no time left to pick up renewed ones (the pick-ups before took too long for %s)", by.Format(time.TimeOnly), shortValidity)
+		}
+	}
+	want := map[string]*x509.Certificate{}
+	var end time.Time
+	for _, n := range nodes {
+		cert, err := c.PKICert(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[n], end = cert, cert.NotAfter
+	}
+	published := time.Now()
+	out, err := c.Swarmboot(ctx, "pki", "publish", "--nodes", strings.Join(nodes, ","))
+	if err != nil {
+		t.Fatalf("pki publish: %v\n%s", err, out)
+	}
+	t.Logf("certificates until %s (%s from now) published: swarmboot pki publish --nodes %s:\n%s",
+		end.Format(time.RFC3339), time.Until(end).Round(time.Second), strings.Join(nodes, ","), out)
+	picked := map[string]bool{}
+	err = Eventually(ctx, budget, "every published node serving its renewed certificate", t.Logf, func(ctx context.Context) error {
+		r, err := c.VerifyReport(ctx)
+		if err != nil {
+			return err
+		}
+		var waiting []string
+		for _, n := range nodes {
+			if picked[n] {
+				continue
+			}
+			if err := PickedUp(r, n, want[n]); err != nil {
+				waiting = append(waiting, err.Error())
+				continue
+			}
+			picked[n] = true
+			t.Logf("%s serves its renewed certificate on every endpoint, %.0fs after publishing", n, time.Since(published).Seconds())
+		}
+		if len(waiting) > 0 {
+			return fmt.Errorf("%s", strings.Join(waiting, "; "))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return end
 }
 
 // managerLists: the manager lists every renewed Docker host Healthy.

@@ -5,7 +5,7 @@
 # that boot forky's other images, which a CI run on 2 TCG cores cannot fit
 # beside them (boottest/README.md, "What CI runs"):
 #   TestBoot                    bookworm, 3 nodes with every role, faults, growth
-#   TestBootDocker29            forky with Docker 29's dockerd, TLS (renewal: all only)
+#   TestBootDocker29            forky with Docker 29's dockerd, TLS, certificate renewal
 #   TestDocker29NegativeControl Docker 29 without/with swarmboot's drop-in
 #   TestIgnition                bookworm, a flatcar Ignition config
 #   TestBootSeparated           (all) forky, the seed's 3 + 3 topology, faults
@@ -23,9 +23,6 @@ bash boottest/host-deps.sh
 ci='^(TestBoot|TestBootDocker29|TestDocker29NegativeControl|TestIgnition)$'
 all='^(TestBoot|TestBootSeparated|TestBootDocker29|TestBootPackages|TestDocker29NegativeControl|TestIgnition)$'
 run="${BOOTTEST_RUN:-$ci}"
-if [ "$run" = all ]; then
-  run="$all"
-  export SWARMBOOT_BOOTTEST_RENEWAL=1   # TestBootDocker29's renewal subtest
-fi
+if [ "$run" = all ]; then run="$all"; fi
 exec go test -tags boot -run "$run" \
   -v -timeout "${BOOTTEST_TIMEOUT:-80m}" ./boottest/

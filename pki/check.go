@@ -162,3 +162,12 @@ func until(d time.Duration) string {
 		return fmt.Sprintf("in %d hours", int(d.Hours()+0.5))
 	}
 }
+
+// IssuedAfter says whether a replaces b as a node's certificate: it was
+// issued later (a later start; the same start and a later end). The
+// node's agent applies the same rule, so a renewal to a shorter validity
+// still reaches the node and a certificate from an old copy of the PKI
+// never does.
+func IssuedAfter(a, b *x509.Certificate) bool {
+	return a.NotBefore.After(b.NotBefore) || a.NotBefore.Equal(b.NotBefore) && a.NotAfter.After(b.NotAfter)
+}

@@ -250,6 +250,18 @@ func TestAgentInstallsRenewed(t *testing.T) {
 	}
 }
 
+// A certificate issued later is installed even when it ends sooner: an
+// operator who shortens tls.validity renews every node at once.
+func TestAgentInstallsShorterRenewal(t *testing.T) {
+	r := newAgentRig(t, "")
+	shorter := r.ca.Issue("d", nil, t0.Add(-30*time.Minute), t0.Add(10*time.Minute), r.node.Key, false)
+	r.published(shorter.CertPEM)
+	code, out := r.run(r.serve(false))
+	if code != 0 || !bytes.Equal(r.installed(), shorter.CertPEM) || !strings.Contains(out, "installed the certificate at ") {
+		t.Fatalf("exit %d, installed:\n%s\n%s", code, r.installed(), out)
+	}
+}
+
 // Everything else keeps the installed certificate: the run says why, and
 // exits 1 when what is published is wrong (the unit shows failed), 0 when
 // there is merely nothing newer.
@@ -268,9 +280,17 @@ func TestAgentRefuses(t *testing.T) {
 				fmt.Fprint(w, `{"errorCode":100,"message":"Key not found","cause":"/swarmboot/t/certs/d","index":9}`)
 			}
 		}, 0, "nothing published at "},
-		{"older", false, func(r *agentRig) {
+		{"issued before the installed one", false, func(r *agentRig) {
 			r.published(r.ca.Issue("d", nil, t0.Add(-2*time.Hour), t0.Add(30*time.Minute), r.node.Key, false).CertPEM)
-		}, 0, "is not newer than the installed one"},
+		}, 0, "was not issued after the installed one"},
+		// A later end does not make an older certificate newer: one
+		// published again from an old copy of the PKI is never installed.
+		{"issued before, ending later", false, func(r *agentRig) {
+			r.published(r.ca.Issue("d", nil, t0.Add(-2*time.Hour), t0.Add(3*time.Hour), r.node.Key, false).CertPEM)
+		}, 0, "was not issued after the installed one"},
+		{"issued with it, ending sooner", false, func(r *agentRig) {
+			r.published(r.ca.Issue("d", nil, t0.Add(-time.Hour), t0.Add(30*time.Minute), r.node.Key, false).CertPEM)
+		}, 0, "was not issued after the installed one"},
 		{"another CA", false, func(r *agentRig) {
 			r.published(other.Issue("d", nil, t0.Add(-time.Hour), t0.Add(3*time.Hour), r.node.Key, false).CertPEM)
 		}, 1, "does not verify against " + "TLS/ca.pem: unable to get local issuer certificate"},

@@ -3,11 +3,15 @@ package verify
 import (
 	"bytes"
 	"crypto"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/swarmboot/swarmboot/cluster"
+	"github.com/swarmboot/swarmboot/pki"
 )
 
 // withCertificate follows a service's check with the check of the
@@ -29,6 +33,8 @@ func (v *verifier) certificate(n *cluster.Node, what string, leaf *x509.Certific
 		ch.Detail = "not seen: no TLS handshake got that far (the row above says why)"
 		return ch
 	}
+	sum := sha256.Sum256(leaf.Raw)
+	ch.NotAfter, ch.SHA256 = leaf.NotAfter.UTC().Format(time.RFC3339), strings.ToUpper(hex.EncodeToString(sum[:]))
 	now := v.now()
 	if p := v.o.TLS.problem(leaf, n.IP.String(), now); p != "" {
 		ch.Detail = p
@@ -56,10 +62,10 @@ func stale(node string, served, want *x509.Certificate) string {
 	pub, ok := want.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
 	sameKey := ok && pub.Equal(served.PublicKey)
 	switch {
-	case sameKey && want.NotAfter.After(served.NotAfter):
+	case sameKey && pki.IssuedAfter(want, served):
 		return fmt.Sprintf("renewed in the PKI (until %s), not yet picked up by the node", date(want.NotAfter))
 	case sameKey:
-		return fmt.Sprintf("not the PKI's certificate for %s: the node's is newer than the PKI's (until %s); was the PKI restored from an old copy?", node, date(want.NotAfter))
+		return fmt.Sprintf("not the PKI's certificate for %s: the node's was issued after the PKI's (until %s); was the PKI restored from an old copy?", node, date(want.NotAfter))
 	}
 	return fmt.Sprintf("not the PKI's certificate for %s, nor for its key: the PKI re-keyed it, or the node runs user-data from another render; no renewal reaches the node until it is re-provisioned with the PKI's", node)
 }

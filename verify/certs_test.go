@@ -1,6 +1,9 @@
 package verify_test
 
 import (
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
 	"net/netip"
 	"strings"
 	"testing"
@@ -65,9 +68,28 @@ func TestCertificateNotThePKIs(t *testing.T) {
 	r := run(f, o)
 	want(t, r, "d1", "engine certificate", "!", "renewed in the PKI (until "+day(renewed.Cert.NotAfter)+"), not yet picked up by the node")
 	want(t, r, "d1", "manager certificate", "✓", "expires "+day(renewed.Cert.NotAfter))
+	// --json names each served certificate, so a script can tell which.
+	for what, served := range map[string]*x509.Certificate{"engine certificate": f.PKI["d1"].Cert, "manager certificate": renewed.Cert} {
+		sum := sha256.Sum256(served.Raw)
+		if ch := find(r, "d1", what); ch.SHA256 != strings.ToUpper(hex.EncodeToString(sum[:])) || ch.NotAfter != served.NotAfter.UTC().Format(time.RFC3339) {
+			t.Errorf("d1 %s: sha256 %q, not_after %q; served %X until %s", what, ch.SHA256, ch.NotAfter, sum, served.NotAfter)
+		}
+	}
 	if !r.Healthy || r.Warnings != 1 {
 		t.Errorf("one endpoint not renewed yet: healthy %v, %d warnings", r.Healthy, r.Warnings)
 	}
+	// Issued later for a shorter time (tls.validity shortened): still the
+	// renewal, as the node's agent sees it.
+	shorter := f.CA.Issue("d1", ip, now.Add(-30*time.Minute), now.Add(30*24*time.Hour), f.PKI["d1"].Key, false)
+	o.Certs["d1"] = shorter.Cert
+	r = run(f, o)
+	want(t, r, "d1", "engine certificate", "!", "renewed in the PKI (until "+day(shorter.Cert.NotAfter)+"), not yet picked up by the node")
+	// The PKI's was issued before what the node serves, though it ends
+	// later: an old copy of the PKI, whose certificate the agent refuses.
+	older := f.CA.Issue("d1", ip, now.Add(-3*time.Hour), now.Add(5*365*24*time.Hour), f.PKI["d1"].Key, false)
+	o.Certs["d1"] = older.Cert
+	r = run(f, o)
+	want(t, r, "d1", "engine certificate", "!", "not the PKI's certificate for d1: the node's was issued after the PKI's")
 	// Another key: a renewal cannot reach that node.
 	rekeyed := f.CA.Issue("d1", ip, now.Add(-time.Hour), now.Add(2*365*24*time.Hour), nil, false)
 	o.Certs["d1"] = rekeyed.Cert

@@ -35,6 +35,11 @@ type Check struct {
 	OK      bool   `json:"ok"`
 	Warning bool   `json:"warning"`
 	Detail  string `json:"detail"`
+	// A certificate check's served certificate, for scripts: its end
+	// (RFC 3339) and SHA-256 fingerprint (hex, as `openssl x509
+	// -fingerprint -sha256` prints it, without colons).
+	NotAfter string `json:"not_after,omitempty"`
+	SHA256   string `json:"sha256,omitempty"`
 }
 
 // Mark is how a table shows the outcome: ✓ holds, ! holds with a
