@@ -2,8 +2,12 @@ package publish
 
 import (
 	"context"
+	"crypto"
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +20,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/swarmboot/swarmboot/pki"
 )
 
 // Outcome is what publishing did for one node.
@@ -140,6 +146,11 @@ func (p *publisher) publish(ctx context.Context, t Target) Result {
 			r.Outcome, r.URL = Unchanged, where
 			return r
 		}
+		if there, ours, ok := issuedLater(have, t.PEM); ok {
+			r.Err = fmt.Errorf("%s holds a certificate for this node's key issued after the PKI's (valid from %s, until %s; the PKI's from %s): it came from a newer copy of the PKI, and the node's agent would refuse this one, so it is left in place. Publish from that copy, or renew in this one (swarmboot pki renew --force) and publish again",
+				where, day(there.NotBefore), day(there.NotAfter), day(ours.NotBefore))
+			return r
+		}
 		raced := false
 		err = p.onEndpoint(ctx, func(base string) (bool, error) {
 			where = keyURL(base, t.Key)
@@ -159,6 +170,40 @@ func (p *publisher) publish(ctx context.Context, t Target) Result {
 	r.Err = fmt.Errorf("%s: another writer changed the key %d times while this one wrote; publish again", t.Key, casTries)
 	return r
 }
+
+// issuedLater says whether etcd holds a certificate for the same key as
+// ours that was issued after it (pki.IssuedAfter, the agent's own rule):
+// writing ours over it would keep that newer one from nodes that have not
+// fetched it yet. Anything that does not parse is simply replaced.
+func issuedLater(have *node, ours []byte) (there, mine *x509.Certificate, later bool) {
+	if have == nil {
+		return nil, nil, false
+	}
+	therePEM, err := base64.StdEncoding.DecodeString(have.Value)
+	if err != nil {
+		return nil, nil, false
+	}
+	there, mine = parseCert(therePEM), parseCert(ours)
+	if there == nil || mine == nil {
+		return nil, nil, false
+	}
+	key, ok := mine.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
+	return there, mine, ok && key.Equal(there.PublicKey) && pki.IssuedAfter(there, mine)
+}
+
+func parseCert(pemBytes []byte) *x509.Certificate {
+	blk, _ := pem.Decode(pemBytes)
+	if blk == nil || blk.Type != "CERTIFICATE" {
+		return nil
+	}
+	c, err := x509.ParseCertificate(blk.Bytes)
+	if err != nil {
+		return nil
+	}
+	return c
+}
+
+func day(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
 
 // onEndpoint runs f against the endpoints, the one that served last
 // first, until one serves; the error names every endpoint tried.

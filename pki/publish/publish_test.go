@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/swarmboot/swarmboot/internal/verifytest"
 )
 
 // fakeEtcd is etcd's v2 keys API on loopback, as far as publish uses it:
@@ -271,5 +273,34 @@ func TestPublishOddAnswers(t *testing.T) {
 	}
 	if followed {
 		t.Error("a redirect was followed")
+	}
+}
+
+// A certificate etcd holds for the node's key, issued after the one being
+// published (a newer copy of the PKI published it), is left in place and
+// the node fails, saying why; an older one, or one for another key, is
+// replaced.
+func TestPublishKeepsLaterIssued(t *testing.T) {
+	now := time.Now()
+	ca := verifytest.NewCA("demo CA", now)
+	older := ca.Issue("node-1", nil, now.Add(-2*time.Hour), now.Add(48*time.Hour), nil, false)
+	newer := ca.Issue("node-1", nil, now.Add(-time.Hour), now.Add(24*time.Hour), older.Key, false)
+	rekeyed := ca.Issue("node-1", nil, now.Add(-3*time.Hour), now.Add(24*time.Hour), nil, false) // issued before: only its key lets it through
+	f := newFakeEtcd(t)
+	o := Options{Endpoints: []string{f.srv.URL}}
+	key := Key("demo", "node-1")
+
+	f.set(key, Value(newer.CertPEM))
+	puts := f.puts
+	r := one(t, o, Target{Node: "node-1", Key: key, PEM: older.CertPEM})
+	if r.Outcome != Failed || r.Err == nil || !strings.Contains(r.Err.Error(), "issued after the PKI's") || f.puts != puts || f.keys[key].Value != Value(newer.CertPEM) {
+		t.Fatalf("an older certificate over a newer one: %+v; etcd holds the newer one: %v", r, f.keys[key].Value == Value(newer.CertPEM))
+	}
+	if r := one(t, o, Target{Node: "node-1", Key: key, PEM: rekeyed.CertPEM}); r.Outcome != Published {
+		t.Fatalf("another key: %+v", r)
+	}
+	f.set(key, Value(older.CertPEM))
+	if r := one(t, o, Target{Node: "node-1", Key: key, PEM: newer.CertPEM}); r.Outcome != Published || f.keys[key].Value != Value(newer.CertPEM) {
+		t.Fatalf("a newer certificate over an older one: %+v", r)
 	}
 }
