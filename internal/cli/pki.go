@@ -37,8 +37,10 @@ certificate. The CA key never goes into user-data; keys are 0600.
           it only at start: running nodes get renewed certificates without
           SSH and without new user-data. Uses the operator's certificate
           (<dir>/client); says per node what it wrote, or that etcd held
-          it already. A node whose certificate has expired cannot fetch
-          one (see the README's "Certificate lifetime").
+          it already; one etcd holds that was issued later (from a newer
+          copy of the PKI) is left in place, and the node reported. A node
+          whose certificate has expired cannot fetch one (see the README's
+          "Certificate lifetime").
   status  list the CA, the operator's certificate and every node's, with
           their names, expiry and state (ok, renew soon, expired, not yet
           valid, missing, key mismatch, SANs stale, other CA, key offline);
