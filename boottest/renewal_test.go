@@ -17,16 +17,16 @@ import (
 
 // shortValidity is how long the first renewal's certificates last: both
 // pick-ups fit before their end (on two TCG cores, with two nodes
-// restarting their engines at once, each took up to 4 minutes; with all
-// three at once the manager's node took over 10), and the test then waits
-// out the rest.
-const shortValidity = 13 * time.Minute
+// restarting their engines at once, the first took 3.5 minutes and the
+// second, the manager's node among them, 7.5; with all three at once the
+// manager's node took over 10), and the test then waits out the rest.
+const shortValidity = 15 * time.Minute
 
 // checkRenewal renews the certificates of a running TLS cluster the way
 // an operator does (`swarmboot pki renew --force`, then `swarmboot pki
 // publish`), twice. First the Docker hosts other than the manager's node
 // get certificates that end minutes from now (a copy of the description
-// with tls.validity 13m: how long a TCG boot takes varies by ten minutes,
+// with tls.validity 15m: how long a TCG boot takes varies by ten minutes,
 // so a validity fixed at render would leave the test waiting that long,
 // or expire before the renewal on a slow day); then every node but one
 // (the manager's node among them) gets the description's. Each published
@@ -75,8 +75,8 @@ func checkRenewal(ctx context.Context, t *testing.T, c *Cluster) {
 	}
 
 	// Certificates that end soon: issued after the render's, so each
-	// agent takes them though they end sooner. At most 8 minutes for it,
-	// and 5 left for the second renewal.
+	// agent takes them though they end sooner. At most 6 minutes for it,
+	// and 9 left for the second renewal.
 	short, err := WithValidity(c.Prep.Description, c.WorkDir, shortValidity)
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +85,7 @@ func checkRenewal(ctx context.Context, t *testing.T, c *Cluster) {
 		t.Fatalf("pki renew: %v\n%s", err, out)
 	}
 	want, notAfter := c.pkiCerts(t, first)
-	c.publishAndPickUp(ctx, t, want, min(8*time.Minute, time.Until(notAfter)-5*time.Minute))
+	c.publishAndPickUp(ctx, t, want, min(6*time.Minute, time.Until(notAfter)-9*time.Minute))
 	probeKept(ctx, t, c, probeNode, before)
 
 	// The description's certificates, for every node but the stale one,

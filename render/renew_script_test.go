@@ -262,6 +262,41 @@ func TestAgentInstallsShorterRenewal(t *testing.T) {
 	}
 }
 
+// An answer cut short (a 200 whose body never came whole: a member
+// stalled past curl's -m, or closed the connection) is that member
+// failing, as is an empty one: the next member is asked, and with none
+// left the run keeps the certificate without failing the unit. (A boot
+// test run read such an answer as a refusal and failed the unit.)
+func TestAgentAnswerCutShort(t *testing.T) {
+	for name, answer := range map[string]func(w http.ResponseWriter){
+		"cut short": func(w http.ResponseWriter) {
+			w.Header().Set("Content-Length", "500")
+			w.WriteHeader(http.StatusOK)
+			fmt.Fprint(w, `{"action":"get","node":{"va`)
+			w.(http.Flusher).Flush()
+			panic(http.ErrAbortHandler)
+		},
+		"empty": func(w http.ResponseWriter) { w.WriteHeader(http.StatusOK) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { answer(w) }))
+			t.Cleanup(bad.Close)
+			r := newAgentRig(t, "")
+			was := r.installed()
+			code, out := r.run(bad.URL)
+			if code != 0 || !strings.Contains(out, "no etcd member answered; "+bad.URL+"/v2/keys/swarmboot/t/certs/d: HTTP 200") || !bytes.Equal(r.installed(), was) {
+				t.Errorf("the only member's answer %s: exit %d\n%s", name, code, out)
+			}
+			renewed := r.ca.Issue("d", nil, t0.Add(-time.Hour), t0.Add(3*time.Hour), r.node.Key, false)
+			r.published(renewed.CertPEM)
+			code, out = r.run(bad.URL, r.serve(false))
+			if code != 0 || !bytes.Equal(r.installed(), renewed.CertPEM) {
+				t.Errorf("the first member's answer %s, the second's whole: exit %d\n%s", name, code, out)
+			}
+		})
+	}
+}
+
 // Everything else keeps the installed certificate: the run says why, and
 // exits 1 when what is published is wrong (the unit shows failed), 0 when
 // there is merely nothing newer.
@@ -350,7 +385,7 @@ func TestAgentMembers(t *testing.T) {
 
 	r = newAgentRig(t, "")
 	code, out = r.run(gone)
-	if code != 0 || !strings.Contains(out, "no etcd member answered; "+gone+"/v2/keys/swarmboot/t/certs/d: HTTP 000 curl: (7)") || !strings.Contains(out, "the next run tries again") {
+	if code != 0 || !strings.Contains(out, "no etcd member answered; "+gone+"/v2/keys/swarmboot/t/certs/d: HTTP 000, curl exit 7 curl: (7)") || !strings.Contains(out, "the next run tries again") {
 		t.Errorf("no member: exit %d\n%s", code, out)
 	}
 	r.write(r.tls+"/cert.pem", r.ca.Issue("d", nil, t0.Add(-3*time.Hour), t0.Add(-time.Hour), r.node.Key, false).CertPEM, 0o644)
