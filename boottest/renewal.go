@@ -2,9 +2,7 @@ package boottest
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -15,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/swarmboot/swarmboot/pki"
 	"github.com/swarmboot/swarmboot/verify"
 	"gopkg.in/yaml.v3"
 )
@@ -199,10 +198,8 @@ func PickedUp(r *verify.Report, node string, want *x509.Certificate) error {
 	if len(checks) == 0 {
 		return fmt.Errorf("verify has no certificate check for %s", node)
 	}
-	sum := sha256.Sum256(want.Raw)
-	fp := strings.ToUpper(hex.EncodeToString(sum[:]))
 	for _, ch := range checks {
-		if !ch.OK || ch.SHA256 != fp {
+		if !ch.OK || ch.Fingerprint != pki.Fingerprint(want) {
 			return fmt.Errorf("%s %s: %s %s", node, ch.What, ch.Mark(), ch.Detail)
 		}
 	}

@@ -3,9 +3,7 @@ package verify
 import (
 	"bytes"
 	"crypto"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -33,8 +31,7 @@ func (v *verifier) certificate(n *cluster.Node, what string, leaf *x509.Certific
 		ch.Detail = "not seen: no TLS handshake got that far (the row above says why)"
 		return ch
 	}
-	sum := sha256.Sum256(leaf.Raw)
-	ch.NotAfter, ch.SHA256 = leaf.NotAfter.UTC().Format(time.RFC3339), strings.ToUpper(hex.EncodeToString(sum[:]))
+	ch.NotAfter, ch.Fingerprint = leaf.NotAfter.UTC().Format(time.RFC3339), pki.Fingerprint(leaf)
 	now := v.now()
 	if p := v.o.TLS.problem(leaf, n.IP.String(), now); p != "" {
 		ch.Detail = p

@@ -71,8 +71,8 @@ func TestCertificateNotThePKIs(t *testing.T) {
 	// --json names each served certificate, so a script can tell which.
 	for what, served := range map[string]*x509.Certificate{"engine certificate": f.PKI["d1"].Cert, "manager certificate": renewed.Cert} {
 		sum := sha256.Sum256(served.Raw)
-		if ch := find(r, "d1", what); ch.SHA256 != strings.ToUpper(hex.EncodeToString(sum[:])) || ch.NotAfter != served.NotAfter.UTC().Format(time.RFC3339) {
-			t.Errorf("d1 %s: sha256 %q, not_after %q; served %X until %s", what, ch.SHA256, ch.NotAfter, sum, served.NotAfter)
+		if ch := find(r, "d1", what); ch.Fingerprint != "sha256:"+hex.EncodeToString(sum[:]) || ch.NotAfter != served.NotAfter.UTC().Format(time.RFC3339) {
+			t.Errorf("d1 %s: fingerprint %q, not_after %q; served %x until %s", what, ch.Fingerprint, ch.NotAfter, sum, served.NotAfter)
 		}
 	}
 	if !r.Healthy || r.Warnings != 1 {

@@ -36,10 +36,9 @@ type Check struct {
 	Warning bool   `json:"warning"`
 	Detail  string `json:"detail"`
 	// A certificate check's served certificate, for scripts: its end
-	// (RFC 3339) and SHA-256 fingerprint (hex, as `openssl x509
-	// -fingerprint -sha256` prints it, without colons).
-	NotAfter string `json:"not_after,omitempty"`
-	SHA256   string `json:"sha256,omitempty"`
+	// (RFC 3339) and fingerprint (pki.Fingerprint: "sha256:<hex>").
+	NotAfter    string `json:"not_after,omitempty"`
+	Fingerprint string `json:"fingerprint,omitempty"`
 }
 
 // Mark is how a table shows the outcome: ✓ holds, ! holds with a
