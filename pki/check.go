@@ -163,6 +163,12 @@ func until(d time.Duration) string {
 	}
 }
 
+// SameKey says whether two certificates are for the same public key.
+func SameKey(a, b *x509.Certificate) bool {
+	pub, ok := a.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && pub.Equal(b.PublicKey)
+}
+
 // IssuedAfter says whether a replaces b as a node's certificate: it was
 // issued later (a later start; the same start and a later end). The
 // node's agent applies the same rule, so a renewal to a shorter validity

@@ -2,7 +2,6 @@ package verify
 
 import (
 	"bytes"
-	"crypto"
 	"crypto/x509"
 	"fmt"
 	"strings"
@@ -56,8 +55,7 @@ func (v *verifier) certificate(n *cluster.Node, what string, leaf *x509.Certific
 // stale says how the certificate a node serves (from the cluster's CA)
 // differs from the one the PKI holds for it.
 func stale(node string, served, want *x509.Certificate) string {
-	pub, ok := want.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
-	sameKey := ok && pub.Equal(served.PublicKey)
+	sameKey := pki.SameKey(want, served)
 	switch {
 	case sameKey && pki.IssuedAfter(want, served):
 		return fmt.Sprintf("renewed in the PKI (until %s), not yet picked up by the node", date(want.NotAfter))

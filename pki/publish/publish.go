@@ -2,7 +2,6 @@ package publish
 
 import (
 	"context"
-	"crypto"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
@@ -187,8 +186,7 @@ func issuedLater(have *node, ours []byte) (there, mine *x509.Certificate, later 
 	if there == nil || mine == nil {
 		return nil, nil, false
 	}
-	key, ok := mine.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
-	return there, mine, ok && key.Equal(there.PublicKey) && pki.IssuedAfter(there, mine)
+	return there, mine, pki.SameKey(mine, there) && pki.IssuedAfter(there, mine)
 }
 
 func parseCert(pemBytes []byte) *x509.Certificate {
